@@ -1,0 +1,87 @@
+// hadml kinematics core: Lorentz boosts and two-body cluster decays.
+//
+// Conventions (shared with python/hadml/kinematics.py and kinematics_torch.py):
+//  * Four-vectors are (E, px, py, pz) in GeV, metric (+,-,-,-).
+//  * The cluster rest frame is reached from the lab by the pure (rotation-free) boost
+//    along the cluster momentum; its axes are parallel to the lab x, y, z axes.
+//  * A decay direction (theta, phi) is the unit vector
+//    (sin(theta) cos(phi), sin(theta) sin(phi), cos(theta)) in that frame.
+//  * Of the two back-to-back hadrons, the "first" one is the hadron whose rest-frame
+//    momentum lies in the half space x > 0 (ties: x == 0 and y > 0; then x == y == 0 and z > 0),
+//    so that theta is in [0, pi] and phi in (-pi/2, pi/2].
+//  * Boosts use cancellation-free forms (energy and longitudinal momentum are rewritten with
+//    transverse masses when the naive expression would subtract nearly equal numbers), so that
+//    clusters with E/M up to 1e3 and decays at threshold keep full double precision.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace hadml {
+
+struct FourVector {
+  double e{0.0};
+  double px{0.0};
+  double py{0.0};
+  double pz{0.0};
+};
+
+/// Error raised for unphysical or malformed kinematic input (NaN, M < m1 + m2, ...).
+class KinematicsError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Invariant mass squared, E^2 - |p|^2 computed as (E - |p|)(E + |p|).
+double mass2(const FourVector& p);
+/// Invariant mass; throws KinematicsError for space-like or non-finite vectors.
+double mass(const FourVector& p);
+
+/// Kaellen function lambda(a, b, c) for a = M^2, b = m1^2, c = m2^2, in the factorised form
+/// (M^2 - (m1 + m2)^2) (M^2 - (m1 - m2)^2). Takes masses, not squares.
+double kallen(double M, double m1, double m2);
+
+/// Rest-frame momentum p* = sqrt(lambda) / (2 M); throws if M < m1 + m2 or a mass is negative.
+double two_body_momentum(double M, double m1, double m2);
+
+/// Boost `q`, given in the rest frame of `frame` (a time-like four-vector of mass `frame_mass`),
+/// to the frame in which `frame` is measured. `q_mass` is the invariant mass of q.
+FourVector boost_from_rest(const FourVector& q, double q_mass, const FourVector& frame,
+                           double frame_mass);
+/// Inverse of boost_from_rest: express lab vector `k` (mass k_mass) in the rest frame of `frame`.
+FourVector boost_to_rest(const FourVector& k, double k_mass, const FourVector& frame,
+                         double frame_mass);
+
+struct DecayProducts {
+  FourVector first;
+  FourVector second;
+};
+
+/// Two-body decay of `cluster` into masses (m1, m2): the m1 hadron goes along (theta, phi) in the
+/// cluster rest frame, the m2 hadron back to back; both are returned in the lab.
+DecayProducts two_body_decay(const FourVector& cluster, double m1, double m2, double theta,
+                             double phi);
+
+struct DecayAngles {
+  double theta{0.0};
+  double phi{0.0};
+  int first{0};  ///< 0 if h1 is the "first" hadron, 1 if h2 is
+};
+
+/// Recover (theta, phi) of the first hadron from a cluster and its two lab-frame hadrons. The
+/// decay axis is taken as q1 - q2 in the rest frame, which is robust to rounding of the inputs.
+DecayAngles recover_angles(const FourVector& cluster, const FourVector& h1, const FourVector& h2);
+
+// ---- batched forms over contiguous row-major arrays (n rows) -------------------------------
+// clusters/h1/h2/out_*: n x 4 (E, px, py, pz); masses/angles: n.
+void two_body_decay_batch(std::size_t n, const double* clusters, const double* m1,
+                          const double* m2, const double* theta, const double* phi,
+                          double* out_first, double* out_second);
+void recover_angles_batch(std::size_t n, const double* clusters, const double* h1,
+                          const double* h2, double* out_theta, double* out_phi, int* out_first);
+void boost_batch(std::size_t n, const double* vectors, const double* frames, bool to_rest,
+                 double* out);
+
+}  // namespace hadml

@@ -1,0 +1,280 @@
+#include "hadml/kinematics.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace hadml {
+namespace {
+
+bool finite(const FourVector& p) {
+  return std::isfinite(p.e) && std::isfinite(p.px) && std::isfinite(p.py) && std::isfinite(p.pz);
+}
+
+std::string describe(const FourVector& p) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "(E=" << p.e << ", px=" << p.px << ", py=" << p.py << ", pz=" << p.pz << ")";
+  return os.str();
+}
+
+void require_finite(const FourVector& p, const char* what) {
+  if (!finite(p)) {
+    throw KinematicsError(std::string(what) + " has a non-finite component: " + describe(p));
+  }
+}
+
+struct Axis {
+  double nx, ny, nz, p;  // unit vector along the frame momentum and |p|
+};
+
+Axis axis_of(const FourVector& frame) {
+  const double p = std::sqrt(frame.px * frame.px + frame.py * frame.py + frame.pz * frame.pz);
+  if (p == 0.0) return {0.0, 0.0, 1.0, 0.0};
+  return {frame.px / p, frame.py / p, frame.pz / p, p};
+}
+
+// Boost of (e, k) with invariant mass m along the axis by a frame of energy E, momentum s*P and
+// mass M (s = +1: rest -> lab, s = -1: lab -> rest). Cancellation-free: when the naive numerator
+// subtracts two large numbers, it is replaced by the product identity written with the transverse
+// mass mt^2 = m^2 + k_perp^2.
+FourVector boost(const FourVector& k, double m, double E, const Axis& ax, double M, double s) {
+  const double kpar = ax.nx * k.px + ax.ny * k.py + ax.nz * k.pz;
+  // k_perp^2 = |n x k|^2, free of cancellation
+  const double cx = ax.ny * k.pz - ax.nz * k.py;
+  const double cy = ax.nz * k.px - ax.nx * k.pz;
+  const double cz = ax.nx * k.py - ax.ny * k.px;
+  const double mt2 = m * m + cx * cx + cy * cy + cz * cz;
+  const double P = s * ax.p;
+  double e_new;
+  double par_new;
+  if (P * kpar >= 0.0) {
+    e_new = (E * k.e + P * kpar) / M;
+  } else {
+    e_new = (M * M * k.e * k.e + ax.p * ax.p * mt2) / (M * (E * k.e + std::fabs(P * kpar)));
+  }
+  if (s * kpar >= 0.0 || P == 0.0) {
+    // s * kpar >= 0: E kpar and P e have the same sign -> no cancellation
+    par_new = (P * k.e + E * kpar) / M;
+  } else {
+    // P e + E kpar with opposite signs: (P e)^2 - (E kpar)^2 = P^2 mt^2 - M^2 kpar^2
+    const double num = ax.p * ax.p * mt2 - M * M * kpar * kpar;
+    par_new = s * num / (M * (ax.p * k.e + E * std::fabs(kpar)));
+  }
+  const double d = par_new - kpar;
+  return {e_new, k.px + d * ax.nx, k.py + d * ax.ny, k.pz + d * ax.nz};
+}
+
+void require_frame(const FourVector& frame, double M, const char* what) {
+  require_finite(frame, what);
+  if (!(M > 0.0) || !std::isfinite(M)) {
+    std::ostringstream os;
+    os << what << " must be time-like with positive mass, got mass " << M << " for "
+       << describe(frame);
+    throw KinematicsError(os.str());
+  }
+  if (!(frame.e > 0.0)) {
+    throw KinematicsError(std::string(what) + " must have positive energy: " + describe(frame));
+  }
+}
+
+bool positive_half(double x, double y, double z) {
+  if (x != 0.0) return x > 0.0;
+  if (y != 0.0) return y > 0.0;
+  return z >= 0.0;
+}
+
+FourVector row(const double* a, std::size_t i) {
+  const double* r = a + 4 * i;
+  return {r[0], r[1], r[2], r[3]};
+}
+
+void put(double* a, std::size_t i, const FourVector& p) {
+  double* r = a + 4 * i;
+  r[0] = p.e;
+  r[1] = p.px;
+  r[2] = p.py;
+  r[3] = p.pz;
+}
+
+[[noreturn]] void rethrow_with_row(const KinematicsError& err, std::size_t i) {
+  std::ostringstream os;
+  os << "row " << i << ": " << err.what();
+  throw KinematicsError(os.str());
+}
+
+}  // namespace
+
+// Error-free transformations (Dekker/Knuth, no FMA so that numpy and torch can mirror them):
+// a*a = hi + lo exactly, a + b = s + err exactly.
+namespace {
+constexpr double kSplitter = 134217729.0;  // 2^27 + 1
+
+void two_square(double a, double& hi, double& lo) {
+  const double c = kSplitter * a;
+  const double ah = c - (c - a);
+  const double al = a - ah;
+  hi = a * a;
+  lo = ((ah * ah - hi) + 2.0 * ah * al) + al * al;
+}
+
+void two_sum(double a, double b, double& s, double& err) {
+  s = a + b;
+  const double bp = s - a;
+  err = (a - (s - bp)) + (b - bp);
+}
+}  // namespace
+
+double mass2(const FourVector& p) {
+  // E^2 - px^2 - py^2 - pz^2 in doubled precision: exact for the cancellation that makes
+  // m^2 of a strongly boosted vector lose gamma^2 digits in plain arithmetic.
+  double h[4];
+  double l[4];
+  two_square(p.e, h[0], l[0]);
+  two_square(p.px, h[1], l[1]);
+  two_square(p.py, h[2], l[2]);
+  two_square(p.pz, h[3], l[3]);
+  double s = h[0];
+  double c = l[0];
+  for (int i = 1; i < 4; ++i) {
+    double t;
+    double e;
+    two_sum(s, -h[i], t, e);
+    s = t;
+    c += e - l[i];
+  }
+  return s + c;
+}
+
+double mass(const FourVector& p) {
+  require_finite(p, "four-vector");
+  const double m2 = mass2(p);
+  if (m2 < 0.0) {
+    throw KinematicsError("four-vector is space-like (mass^2 = " + std::to_string(m2) +
+                          "): " + describe(p));
+  }
+  return std::sqrt(m2);
+}
+
+double kallen(double M, double m1, double m2) {
+  return (M - m1 - m2) * (M + m1 + m2) * (M - m1 + m2) * (M + m1 - m2);
+}
+
+double two_body_momentum(double M, double m1, double m2) {
+  if (!std::isfinite(M) || !std::isfinite(m1) || !std::isfinite(m2)) {
+    throw KinematicsError("two-body decay: non-finite mass");
+  }
+  if (m1 < 0.0 || m2 < 0.0) {
+    throw KinematicsError("two-body decay: negative hadron mass");
+  }
+  if (M < m1 + m2) {
+    std::ostringstream os;
+    os.precision(10);
+    os << "two-body decay below threshold: M = " << M << " < m1 + m2 = " << m1 + m2;
+    throw KinematicsError(os.str());
+  }
+  return std::sqrt(kallen(M, m1, m2)) / (2.0 * M);
+}
+
+FourVector boost_from_rest(const FourVector& q, double q_mass, const FourVector& frame,
+                           double frame_mass) {
+  require_frame(frame, frame_mass, "boost frame");
+  require_finite(q, "boosted vector");
+  return boost(q, q_mass, frame.e, axis_of(frame), frame_mass, +1.0);
+}
+
+FourVector boost_to_rest(const FourVector& k, double k_mass, const FourVector& frame,
+                         double frame_mass) {
+  require_frame(frame, frame_mass, "boost frame");
+  require_finite(k, "boosted vector");
+  return boost(k, k_mass, frame.e, axis_of(frame), frame_mass, -1.0);
+}
+
+DecayProducts two_body_decay(const FourVector& cluster, double m1, double m2, double theta,
+                             double phi) {
+  require_finite(cluster, "cluster");
+  if (!std::isfinite(theta) || !std::isfinite(phi)) {
+    throw KinematicsError("two-body decay: non-finite angle");
+  }
+  const double M = mass(cluster);
+  require_frame(cluster, M, "cluster");
+  const double p = two_body_momentum(M, m1, m2);
+  const double st = std::sin(theta);
+  const double qx = p * st * std::cos(phi);
+  const double qy = p * st * std::sin(phi);
+  const double qz = p * std::cos(theta);
+  const FourVector q1{std::sqrt(m1 * m1 + p * p), qx, qy, qz};
+  const FourVector q2{std::sqrt(m2 * m2 + p * p), -qx, -qy, -qz};
+  const Axis ax = axis_of(cluster);
+  return {boost(q1, m1, cluster.e, ax, M, +1.0), boost(q2, m2, cluster.e, ax, M, +1.0)};
+}
+
+DecayAngles recover_angles(const FourVector& cluster, const FourVector& h1,
+                           const FourVector& h2) {
+  require_finite(cluster, "cluster");
+  const double M = mass(cluster);
+  require_frame(cluster, M, "cluster");
+  const double m1 = mass(h1);
+  const double m2 = mass(h2);
+  const Axis ax = axis_of(cluster);
+  const FourVector q1 = boost(h1, m1, cluster.e, ax, M, -1.0);
+  const FourVector q2 = boost(h2, m2, cluster.e, ax, M, -1.0);
+  double dx = q1.px - q2.px;
+  double dy = q1.py - q2.py;
+  double dz = q1.pz - q2.pz;
+  if (dx == 0.0 && dy == 0.0 && dz == 0.0) {
+    throw KinematicsError("recover_angles: the hadrons are at rest in the cluster frame");
+  }
+  int first = 0;
+  if (!positive_half(dx, dy, dz)) {
+    first = 1;
+    dx = -dx;
+    dy = -dy;
+    dz = -dz;
+  }
+  return {std::atan2(std::hypot(dx, dy), dz), std::atan2(dy, dx), first};
+}
+
+void two_body_decay_batch(std::size_t n, const double* clusters, const double* m1,
+                          const double* m2, const double* theta, const double* phi,
+                          double* out_first, double* out_second) {
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      const DecayProducts d = two_body_decay(row(clusters, i), m1[i], m2[i], theta[i], phi[i]);
+      put(out_first, i, d.first);
+      put(out_second, i, d.second);
+    } catch (const KinematicsError& err) {
+      rethrow_with_row(err, i);
+    }
+  }
+}
+
+void recover_angles_batch(std::size_t n, const double* clusters, const double* h1,
+                          const double* h2, double* out_theta, double* out_phi, int* out_first) {
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      const DecayAngles a = recover_angles(row(clusters, i), row(h1, i), row(h2, i));
+      out_theta[i] = a.theta;
+      out_phi[i] = a.phi;
+      out_first[i] = a.first;
+    } catch (const KinematicsError& err) {
+      rethrow_with_row(err, i);
+    }
+  }
+}
+
+void boost_batch(std::size_t n, const double* vectors, const double* frames, bool to_rest,
+                 double* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      const FourVector k = row(vectors, i);
+      const FourVector f = row(frames, i);
+      const double mk = mass(k);
+      const double mf = mass(f);
+      put(out, i, to_rest ? boost_to_rest(k, mk, f, mf) : boost_from_rest(k, mk, f, mf));
+    } catch (const KinematicsError& err) {
+      rethrow_with_row(err, i);
+    }
+  }
+}
+
+}  // namespace hadml

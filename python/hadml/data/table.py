@@ -1,0 +1,130 @@
+"""Flat, columnar in-memory form of cluster samples (numpy), shared by every reader.
+
+A :class:`ClusterTable` holds N two-body clusters grouped into events by ``counts``; it is the
+fast internal form from which the awkward representation (:mod:`hadml.data.events`) is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..kinematics import recover_angles
+
+# Hadron masses (GeV) as in Herwig 7.2's defaults (src/defaults/mesons.in, baryons.in).
+HADRON_MASS: dict[int, float] = {
+    111: 0.1349776,
+    211: 0.13957018,
+    221: 0.54751,
+    321: 0.493677,
+    311: 0.497648,
+    130: 0.497648,
+    310: 0.497648,
+    2212: 0.93827203,
+    2112: 0.93956536,
+}
+PLACEHOLDER_PID = 88
+CLUSTER_PID = 81
+
+
+def hadron_mass(pid: np.ndarray) -> np.ndarray:
+    """Herwig's on-shell mass for each hadron pid; KeyError naming the pid if unknown."""
+    pid = np.asarray(pid)
+    out = np.empty(pid.shape, dtype=np.float64)
+    for p in np.unique(np.abs(pid)):
+        if int(p) not in HADRON_MASS:
+            raise KeyError(f"no mass known for hadron pid {int(p)}")
+        out[np.abs(pid) == p] = HADRON_MASS[int(p)]
+    return out
+
+
+@dataclass
+class ClusterTable:
+    """N clusters that decay into two hadrons, in events.
+
+    counts:      (n_events,) clusters per event
+    cluster:     (N, 4) cluster four-momentum (E, px, py, pz), lab
+    parton_pid:  (N, 2) constituent pids (88 = placeholder: cluster from fission)
+    parton:      (N, 2, 4) constituent four-momenta (zeros for placeholders)
+    hadron_pid:  (N, 2) decay hadron pids, in Herwig's order
+    hadron:      (N, 2, 4) decay hadron four-momenta, lab
+    source:      where the table came from (file name, generator settings)
+    line:        (n_events,) source line / event number of each event (for messages)
+    """
+
+    counts: np.ndarray
+    cluster: np.ndarray
+    parton_pid: np.ndarray
+    parton: np.ndarray
+    hadron_pid: np.ndarray
+    hadron: np.ndarray
+    source: str = ""
+    line: np.ndarray | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = int(self.counts.sum()) if self.counts.size else 0
+        shapes = {
+            "cluster": (self.cluster.shape, (n, 4)),
+            "parton_pid": (self.parton_pid.shape, (n, 2)),
+            "parton": (self.parton.shape, (n, 2, 4)),
+            "hadron_pid": (self.hadron_pid.shape, (n, 2)),
+            "hadron": (self.hadron.shape, (n, 2, 4)),
+        }
+        for name, (got, want) in shapes.items():
+            if got != want:
+                raise ValueError(f"ClusterTable.{name} has shape {got}, expected {want}")
+        if self.line is None:
+            self.line = np.arange(1, self.counts.size + 1)
+
+    @property
+    def n_events(self) -> int:
+        return int(self.counts.size)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.cluster.shape[0])
+
+    @property
+    def has_partons(self) -> np.ndarray:
+        return np.all(self.parton_pid != PLACEHOLDER_PID, axis=1)
+
+    @property
+    def event_index(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_events), self.counts)
+
+    def decay_frame(self) -> np.ndarray:
+        """Four-momentum of the decay's own frame, h1 + h2 (equals the cluster up to the
+        rounding of printed files; used for the angle targets so that they are exact)."""
+        return self.hadron[:, 0] + self.hadron[:, 1]
+
+    def angles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(theta, phi, first) of the first hadron in the cluster rest frame."""
+        return recover_angles(self.decay_frame(), self.hadron[:, 0], self.hadron[:, 1])
+
+    def select_events(self, mask: np.ndarray) -> ClusterTable:
+        mask = np.asarray(mask, dtype=bool)
+        keep = np.repeat(mask, self.counts)
+        return ClusterTable(
+            self.counts[mask],
+            self.cluster[keep],
+            self.parton_pid[keep],
+            self.parton[keep],
+            self.hadron_pid[keep],
+            self.hadron[keep],
+            self.source,
+            None if self.line is None else self.line[mask],
+            dict(self.meta),
+        )
+
+    def split(self, fraction: float, seed: int = 0) -> tuple[ClusterTable, ClusterTable]:
+        """Random event-level split into (fraction, 1 - fraction)."""
+        rng = np.random.default_rng(seed)
+        sel = rng.random(self.n_events) < fraction
+        return self.select_events(sel), self.select_events(~sel)
+
+    def head(self, n_events: int) -> ClusterTable:
+        mask = np.zeros(self.n_events, dtype=bool)
+        mask[:n_events] = True
+        return self.select_events(mask)

@@ -41,3 +41,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "herwig" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """``shared("herwig/x.dat")``: path of a shared sample, or skip when it is absent."""
+    return shared_file

@@ -1,0 +1,156 @@
+"""HepMC event files (HepMC3 ascii and HepMC2 IO_GenEvent, plain or compressed) via pyhepmc.
+
+Reading: from each event take the clusters (pid 81) that decay into exactly two hadrons, with
+their parent partons when both parents are partons (quarks or diquarks; otherwise, e.g. after
+fission, the placeholder 88), and every final-state (status 1) hadron.
+
+Writing (for synthetic samples): each cluster gets the history Herwig records —
+partons -> cluster -> two hadrons, or parent cluster -> cluster -> two hadrons for clusters
+without known partons (a simplified fission vertex whose parent carries the cluster's momentum).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataFormatError, SkipReport, check_mode
+from .hadml_format import CONSERVATION_TOL
+from .pdg import is_hadron, is_parton
+from .table import CLUSTER_PID, PLACEHOLDER_PID, ClusterTable
+
+HepMCHadrons = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _p4(p) -> list[float]:  # type: ignore[no-untyped-def]
+    m = p.momentum
+    return [m.e, m.px, m.py, m.pz]
+
+
+def read_hepmc(
+    path: str | Path, on_error: str = "raise", max_events: int | None = None
+) -> tuple[ClusterTable, HepMCHadrons, SkipReport]:
+    import pyhepmc
+
+    check_mode(on_error)
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(str(p), "-", "no such file")
+    counts, ppid, parton, cl, hpid, had, lines = [], [], [], [], [], [], []
+    fs_counts, fs_pid, fs_p4 = [], [], []
+    report = SkipReport(str(p))
+    n_read = 0
+    try:
+        f = pyhepmc.open(p)
+    except Exception as err:
+        raise DataFormatError(str(p), "-", f"not a readable HepMC file: {err}") from None
+    with f:
+        for ievent, ev in enumerate(f):
+            if max_events is not None and n_read >= max_events:
+                break
+            n_read += 1
+            if ev.momentum_unit != pyhepmc.Units.GEV:
+                ev.set_units(pyhepmc.Units.GEV, ev.length_unit)
+            rows = []
+            problem = None
+            for part in ev.particles:
+                if part.pid != CLUSTER_PID:
+                    continue
+                end = part.end_vertex
+                if end is None:
+                    continue
+                kids = end.particles_out
+                if len(kids) != 2 or not all(is_hadron(k.pid) for k in kids):
+                    continue
+                pv = part.production_vertex
+                pars = list(pv.particles_in) if pv is not None else []
+                if len(pars) == 2 and all(is_parton(q.pid) for q in pars):
+                    qp, q4 = [pars[0].pid, pars[1].pid], [_p4(pars[0]), _p4(pars[1])]
+                else:
+                    qp, q4 = [PLACEHOLDER_PID] * 2, [[0.0] * 4, [0.0] * 4]
+                row = (qp, q4, _p4(part), [kids[0].pid, kids[1].pid], [_p4(kids[0]), _p4(kids[1])])
+                vals = np.array([row[2], *row[4]])
+                if not np.all(np.isfinite(vals)):
+                    problem = f"cluster {part.id}: non-finite momentum"
+                elif np.abs(vals[0] - vals[1] - vals[2]).max() > CONSERVATION_TOL * max(
+                    1.0, np.abs(vals).max()
+                ):
+                    problem = f"cluster {part.id}: four-momentum not conserved in its decay"
+                rows.append(row)
+            final = [q for q in ev.particles if q.status == 1 and is_hadron(q.pid)]
+            if problem is not None:
+                where = f"event {ievent} (number {ev.event_number})"
+                if on_error == "raise":
+                    raise DataFormatError(str(p), where, problem)
+                report.add(where, problem)
+                continue
+            counts.append(len(rows))
+            lines.append(ev.event_number)
+            for qp, q4, c4, hp, h4 in rows:
+                ppid.append(qp)
+                parton.append(q4)
+                cl.append(c4)
+                hpid.append(hp)
+                had.append(h4)
+            fs_counts.append(len(final))
+            fs_pid.extend(q.pid for q in final)
+            fs_p4.extend(_p4(q) for q in final)
+    if n_read == 0:
+        raise DataFormatError(str(p), "-", "no HepMC events in file")
+    table = ClusterTable(
+        counts=np.asarray(counts, dtype=np.int64),
+        cluster=np.asarray(cl, dtype=np.float64).reshape(-1, 4),
+        parton_pid=np.asarray(ppid, dtype=np.int32).reshape(-1, 2),
+        parton=np.asarray(parton, dtype=np.float64).reshape(-1, 2, 4),
+        hadron_pid=np.asarray(hpid, dtype=np.int32).reshape(-1, 2),
+        hadron=np.asarray(had, dtype=np.float64).reshape(-1, 2, 4),
+        source=str(p),
+        line=np.asarray(lines, dtype=np.int64),
+    )
+    hadrons = (
+        np.asarray(fs_counts, dtype=np.int64),
+        np.asarray(fs_pid, dtype=np.int32),
+        np.asarray(fs_p4, dtype=np.float64).reshape(-1, 4),
+    )
+    return table, hadrons, report
+
+
+def write_hepmc(path: str | Path, table: ClusterTable, fmt: str = "HepMC3") -> None:
+    """Write a cluster table as HepMC (``fmt`` 'HepMC3' or 'HepMC2'), full double precision."""
+    import pyhepmc
+
+    start = np.concatenate([[0], np.cumsum(table.counts)])
+    with pyhepmc.open(path, "w", precision=17, format=fmt) as f:
+        for iev in range(table.n_events):
+            ev = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
+            ev.event_number = iev
+            for i in range(start[iev], start[iev + 1]):
+                cluster = pyhepmc.GenParticle(
+                    pyhepmc.FourVector(*table.cluster[i, 1:], table.cluster[i, 0]), CLUSTER_PID, 2
+                )
+                prod = pyhepmc.GenVertex()
+                if table.has_partons[i]:
+                    for k in range(2):
+                        q = table.parton[i, k]
+                        prod.add_particle_in(
+                            pyhepmc.GenParticle(
+                                pyhepmc.FourVector(*q[1:], q[0]), int(table.parton_pid[i, k]), 2
+                            )
+                        )
+                else:
+                    c = table.cluster[i]
+                    prod.add_particle_in(
+                        pyhepmc.GenParticle(pyhepmc.FourVector(*c[1:], c[0]), CLUSTER_PID, 2)
+                    )
+                prod.add_particle_out(cluster)
+                ev.add_vertex(prod)
+                dec = pyhepmc.GenVertex()
+                dec.add_particle_in(cluster)
+                for k in range(2):
+                    h = table.hadron[i, k]
+                    dec.add_particle_out(
+                        pyhepmc.GenParticle(pyhepmc.FourVector(*h[1:], h[0]), int(table.hadron_pid[i, k]), 1)
+                    )
+                ev.add_vertex(dec)
+            f.write(ev)

@@ -1,0 +1,123 @@
+"""Issue 3: every input format into one awkward representation; ROOT and HepMC round trips."""
+
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+
+from hadml.data import DataFormatError, read_cluster_file
+from hadml.data.events import read_root, to_awkward, to_table, write_root
+from hadml.data.gun import ClusterGun
+from hadml.data.hadrons import read_hadron_file
+from hadml.data.hepmc import read_hepmc, write_hepmc
+from hadml.data.history import read_history_file
+from hadml.data.io import load_events, sniff
+from hadml.data.reference import DecayParams, decay_table
+from hadml.data.writers import write_cluster_file
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return decay_table(ClusterGun().sample(300, seed=5), DecayParams(), seed=6)
+
+
+def test_awkward_layout(sample_1k):
+    ev = to_awkward(read_cluster_file(sample_1k))
+    assert len(ev) == 1000
+    assert ak.sum(ak.num(ev.clusters, axis=1)) == 7063
+    assert ak.sum(~ev.clusters.has_partons) == 5131
+    assert set(ev.clusters.fields) >= {"E", "q1_pid", "h2_pz", "theta", "phi", "first", "has_partons"}
+    assert ak.all(ak.num(ev.hadrons, axis=1) == 2 * ak.num(ev.clusters, axis=1))
+    first = ak.to_numpy(ak.flatten(ev.clusters.first))
+    assert 0.45 < first.mean() < 0.55  # "first" is hadron 1 about half the time
+
+
+def test_dat_to_root_to_arrays_is_exact(sample_1k, tmp_path):
+    table = read_cluster_file(sample_1k)
+    ev = to_awkward(table)
+    write_root(tmp_path / "s.root", ev)
+    back = read_root(tmp_path / "s.root")
+    assert ak.array_equal(ev, back)
+    t2 = to_table(back)
+    for name in ("counts", "cluster", "parton_pid", "parton", "hadron_pid", "hadron"):
+        np.testing.assert_array_equal(getattr(t2, name), getattr(table, name))
+
+
+@pytest.mark.parametrize("fmt,suffix", [("HepMC3", "hepmc3"), ("HepMC2", "hepmc2.gz")])
+def test_hepmc_round_trip_is_exact(synthetic, tmp_path, fmt, suffix):
+    path = tmp_path / f"s.{suffix}"
+    write_hepmc(path, synthetic, fmt)
+    table, (hc, hpid, hp4), report = read_hepmc(path)
+    assert len(report) == 0
+    for name in ("counts", "cluster", "parton_pid", "parton", "hadron_pid", "hadron"):
+        np.testing.assert_array_equal(getattr(table, name), getattr(synthetic, name))
+    np.testing.assert_array_equal(hc, 2 * synthetic.counts)
+    np.testing.assert_array_equal(hp4, synthetic.hadron.reshape(-1, 4))
+    np.testing.assert_array_equal(hpid, synthetic.hadron_pid.reshape(-1))
+    ev = load_events(path)
+    assert ak.array_equal(ev, to_awkward(synthetic))
+
+
+def test_hepmc_bad_input(tmp_path):
+    bad = tmp_path / "bad.hepmc3"
+    bad.write_text("this is not hepmc\n")
+    with pytest.raises(DataFormatError):
+        read_hepmc(bad)
+    with pytest.raises(DataFormatError, match="no such file"):
+        read_hepmc(tmp_path / "missing.hepmc3")
+
+
+def test_history_file(shared):
+    table, history, (counts, pid, p4) = read_history_file(shared("herwig/AllClusters_lep91_10.dat"))
+    assert table.n_events == 10 == len(history)
+    assert table.n_clusters > 0
+    # every two-body cluster conserves four-momentum to printed precision
+    viol = np.abs(table.cluster - table.hadron.sum(axis=1)).max(axis=1)
+    assert viol.max() < 1e-3
+    # fission chains: some two-body clusters have a cluster parent (placeholder partons)
+    assert 0 < (~table.has_partons).sum() < table.n_clusters
+    assert len(np.unique(np.abs(table.hadron_pid))) > 5  # all species, not only pions
+    idx = ak.flatten(history.index)
+    assert ak.all(ak.num(history.children, axis=2) >= 0) and len(idx) > 0
+    assert counts.sum() == len(pid) == len(p4)
+
+
+def test_history_bad_child(tmp_path):
+    p = tmp_path / "h.dat"
+    p.write_text("(1),1,[ 9 ], 1.0,0.1,0.2,0.3;|\n")
+    with pytest.raises(DataFormatError, match=r"line 1: \(1\) names child \(9\)"):
+        read_history_file(p)
+
+
+def test_hadron_only_file_truncated_last_line(shared):
+    path = shared("pythia/pions_lep91_2k.dat")
+    with pytest.raises(DataFormatError, match="line 1983"):
+        read_hadron_file(path)
+    counts, pid, p4, report = read_hadron_file(path, on_error="skip")
+    assert counts.size == 1982 and len(report) == 1 and p4.shape == (counts.sum(), 4)
+    assert set(np.unique(pid)) == {111, 211, -211}
+    ev = load_events(path, on_error="skip")
+    assert len(ev) == 1982 and ak.sum(ak.num(ev.clusters, axis=1)) == 0
+
+
+def test_sniff(sample_1k, tmp_path, synthetic, shared):
+    assert sniff(sample_1k) == "clusters"
+    assert sniff(shared("herwig/AllClusters_lep91_10.dat")) == "history"
+    assert sniff(shared("pythia/pions_lep91_2k.dat")) == "hadrons"
+    write_hepmc(tmp_path / "x.txt", synthetic)
+    assert sniff(tmp_path / "x.txt") == "hepmc"
+
+
+def test_write_cluster_file_round_trip(synthetic, tmp_path):
+    write_cluster_file(tmp_path / "s.dat", synthetic)
+    back = read_cluster_file(tmp_path / "s.dat")
+    np.testing.assert_array_equal(back.hadron, synthetic.hadron)
+    np.testing.assert_array_equal(back.parton, synthetic.parton)
+
+
+def test_nominal_100k_reads_fast_enough_to_use(shared):
+    path = shared("herwig/lep91_nominal.dat.gz")
+    t = read_cluster_file(path)
+    assert t.n_events == 100_000
+    assert t.n_clusters == 701_466

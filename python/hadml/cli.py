@@ -105,7 +105,7 @@ def _progress(text: str):  # type: ignore[no-untyped-def]
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
 

@@ -110,6 +110,48 @@ def _fail(message: str) -> None:
 
 
 @main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a configuration entry, e.g. --set train.epochs=50 (repeatable).",
+)
+@click.option("--no-resume", is_flag=True, help="Start afresh even if OUTPUT/last.pt exists.")
+def train(config: Path, overrides: tuple[str, ...], no_resume: bool) -> None:
+    """Train a GAN from a YAML configuration (see configs/)."""
+    from .ml.config import load_config
+    from .ml.train import Trainer
+
+    try:
+        cfg = load_config(config, overrides)
+    except (KeyError, ValueError) as err:
+        _fail(str(err).strip("'\""))
+    trainer = Trainer(cfg, resume=not no_resume)
+    summary = trainer.fit()
+    if trainer.dist.main:
+        floor = ", ".join(f"{k} {v:.3g}" for k, v in summary["floor"].items())
+        console.print(
+            f"best held-out W1 {summary['best_metric']:.5g} (noise floor {floor}); "
+            f"{summary['items_per_s']:.0f} clusters/s; checkpoints in {summary['output']}"
+        )
+
+
+@main.command("export")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("onnx_path", metavar="MODEL.onnx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--description", default="", help="Training-sample description for the metadata.")
+def export_cmd(checkpoint: Path, onnx_path: Path, description: str) -> None:
+    """Export a checkpoint's generator to ONNX with hadml metadata."""
+    from .ml.export import export_checkpoint, read_model_info
+
+    export_checkpoint(checkpoint, onnx_path, description)
+    info = read_model_info(onnx_path)
+    console.print(f"wrote {onnx_path}: conditions {info.names}, noise {info.noise_dim}")
+
+
+@main.command()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -131,3 +173,7 @@ def _np_summary(x: np.ndarray) -> str:
 
 
 __all__ = ["Table", "main"]
+
+
+if __name__ == "__main__":
+    main()

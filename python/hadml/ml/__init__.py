@@ -1,0 +1,1 @@
+"""GAN models, training (cluster level and event level) and ONNX export."""

@@ -1,13 +1,19 @@
 // Private pybind11 module hadml._core: thin numpy wrappers over the C++ core.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <chrono>
+#include <random>
 #include <string>
 
+#include "hadml/decayer.hpp"
 #include "hadml/kinematics.hpp"
 
 namespace py = pybind11;
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using FArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using BArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
 
 namespace {
 
@@ -65,6 +71,140 @@ Array boost(const Array& vectors, const Array& frames, bool to_rest) {
   return out;
 }
 
+void check2(const py::array& a, std::size_t n, std::size_t w, const char* name) {
+  if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(0)) != n ||
+      static_cast<std::size_t>(a.shape(1)) != w) {
+    throw py::value_error(std::string(name) + " must have shape (" + std::to_string(n) + ", " +
+                          std::to_string(w) + ")");
+  }
+}
+
+struct PartonArgs {
+  Array parton1;
+  BArray has;
+  const double* p = nullptr;
+  const std::uint8_t* h = nullptr;
+};
+
+PartonArgs partons(const hadml::Decayer& d, std::size_t n, const py::object& parton1,
+                   const py::object& has_partons) {
+  PartonArgs a;
+  if (!d.metadata().use_partons) return a;
+  if (parton1.is_none() || has_partons.is_none()) {
+    throw py::value_error(d.path() + ": this model was trained with parton information; pass parton1 and has_partons");
+  }
+  a.parton1 = parton1.cast<Array>();
+  a.has = has_partons.cast<BArray>();
+  check2(a.parton1, n, 4, "parton1");
+  same_rows(n, Array(a.has), "has_partons");
+  a.p = a.parton1.data();
+  a.h = a.has.data();
+  return a;
+}
+
+py::tuple decayer_decay(const hadml::Decayer& d, const Array& clusters, const Array& m1,
+                        const Array& m2, const FArray& noise, const Array& flip,
+                        const py::object& parton1, const py::object& has_partons) {
+  const std::size_t n = rows4(clusters, "clusters");
+  same_rows(n, m1, "m1");
+  same_rows(n, m2, "m2");
+  same_rows(n, flip, "flip");
+  check2(noise, n, d.noise_dim(), "noise");
+  PartonArgs pa = partons(d, n, parton1, has_partons);
+  const auto N = static_cast<py::ssize_t>(n);
+  Array h1({N, py::ssize_t{4}}), h2({N, py::ssize_t{4}}), theta(N), phi(N);
+  py::array_t<std::uint8_t> status(N);
+  {
+    py::gil_scoped_release release;
+    d.decay(hadml::DecayInput{n, clusters.data(), m1.data(), m2.data(), pa.p, pa.h, noise.data(), flip.data()},
+            hadml::DecayOutput{h1.mutable_data(), h2.mutable_data(), theta.mutable_data(), phi.mutable_data(),
+                               reinterpret_cast<hadml::DecayStatus*>(status.mutable_data())});
+  }
+  return py::make_tuple(h1, h2, theta, phi, status);
+}
+
+FArray decayer_preprocess(const hadml::Decayer& d, const Array& clusters, const py::object& parton1,
+                          const py::object& has_partons) {
+  const std::size_t n = rows4(clusters, "clusters");
+  PartonArgs pa = partons(d, n, parton1, has_partons);
+  FArray out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(d.n_conditions())});
+  d.preprocess(n, clusters.data(), pa.p, pa.h, out.mutable_data());
+  return out;
+}
+
+FArray decayer_network(const hadml::Decayer& d, const FArray& cond, const FArray& noise) {
+  if (cond.ndim() != 2) throw py::value_error("conditions must be 2-dimensional");
+  const std::size_t n = static_cast<std::size_t>(cond.shape(0));
+  check2(cond, n, d.n_conditions(), "conditions");
+  check2(noise, n, d.noise_dim(), "noise");
+  FArray out({static_cast<py::ssize_t>(n), py::ssize_t{2}});
+  py::gil_scoped_release release;
+  d.network(n, cond.data(), noise.data(), out.mutable_data());
+  return out;
+}
+
+py::tuple decayer_postprocess(const hadml::Decayer& d, const FArray& t, const Array& clusters,
+                              const Array& m1, const Array& m2, const Array& flip) {
+  const std::size_t n = rows4(clusters, "clusters");
+  check2(t, n, 2, "t");
+  same_rows(n, m1, "m1");
+  same_rows(n, m2, "m2");
+  same_rows(n, flip, "flip");
+  const auto N = static_cast<py::ssize_t>(n);
+  Array h1({N, py::ssize_t{4}}), h2({N, py::ssize_t{4}}), theta(N), phi(N);
+  d.postprocess(n, t.data(), clusters.data(), m1.data(), m2.data(), flip.data(),
+                hadml::DecayOutput{h1.mutable_data(), h2.mutable_data(), theta.mutable_data(),
+                                   phi.mutable_data(), nullptr});
+  return py::make_tuple(h1, h2, theta, phi);
+}
+
+// Times decay() and the bare network on the same batches inside C++ (no Python overhead).
+py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const Array& m1,
+                           const Array& m2, std::size_t batch, double seconds, unsigned seed) {
+  const std::size_t n = rows4(clusters, "clusters");
+  if (batch < 1 || batch > n) throw py::value_error("batch must be in [1, len(clusters)]");
+  same_rows(n, m1, "m1");
+  same_rows(n, m2, "m2");
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> gauss;
+  std::uniform_real_distribution<double> uni;
+  const std::size_t k = d.noise_dim();
+  std::vector<float> noise(batch * k), cond(batch * d.n_conditions()), t(2 * batch);
+  std::vector<double> flip(batch), h1(4 * batch), h2(4 * batch);
+  std::vector<hadml::DecayStatus> status(batch);
+  for (auto& x : noise) x = gauss(rng);
+  for (auto& x : flip) x = uni(rng);
+  py::gil_scoped_release release;
+  auto time_loop = [&](auto&& body) {
+    std::size_t iters = 0;
+    std::size_t off = 0;
+    const auto start = std::chrono::steady_clock::now();
+    double elapsed = 0.0;
+    while (elapsed < seconds || iters < 3) {
+      if (off + batch > n) off = 0;
+      body(off);
+      off += batch;
+      ++iters;
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    return static_cast<double>(iters * batch) / elapsed;
+  };
+  // the bare run sees the same (pre-scaled) conditions for every batch: ONNX Runtime alone
+  d.preprocess(batch, clusters.data(), nullptr, nullptr, cond.data());
+  const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });
+  const double full = time_loop([&](std::size_t off) {
+    d.decay(hadml::DecayInput{batch, clusters.data() + 4 * off, m1.data() + off, m2.data() + off, nullptr,
+                              nullptr, noise.data(), flip.data()},
+            hadml::DecayOutput{h1.data(), h2.data(), nullptr, nullptr, status.data()});
+  });
+  py::gil_scoped_acquire acquire;
+  py::dict r;
+  r["batch"] = batch;
+  r["decay_per_s"] = full;
+  r["bare_per_s"] = bare;
+  return r;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -76,4 +216,33 @@ PYBIND11_MODULE(_core, m) {
   m.def("boost", &boost, py::arg("vectors"), py::arg("frames"), py::arg("to_rest"));
   m.def("two_body_momentum", &hadml::two_body_momentum, py::arg("M"), py::arg("m1"),
         py::arg("m2"));
+  py::register_exception<hadml::ModelError>(m, "ModelError", PyExc_RuntimeError);
+  m.def("available_providers", &hadml::available_providers, py::arg("onnxruntime_library") = "");
+  m.def("default_onnxruntime_library", &hadml::default_onnxruntime_library);
+  py::class_<hadml::Decayer>(m, "Decayer")
+      .def(py::init([](const std::string& path, int threads, const std::string& provider, int device,
+                       const std::string& library) {
+             hadml::DecayerOptions o;
+             o.intra_op_threads = threads;
+             o.execution_provider = provider;
+             o.cuda_device = device;
+             o.onnxruntime_library = library;
+             return std::make_unique<hadml::Decayer>(path, o);
+           }),
+           py::arg("model_path"), py::arg("threads") = 1, py::arg("provider") = "cpu",
+           py::arg("cuda_device") = 0, py::arg("onnxruntime_library") = "")
+      .def_property_readonly("metadata", [](const hadml::Decayer& d) { return d.metadata().all; })
+      .def_property_readonly("noise_dim", &hadml::Decayer::noise_dim)
+      .def_property_readonly("n_conditions", &hadml::Decayer::n_conditions)
+      .def_property_readonly("use_partons", [](const hadml::Decayer& d) { return d.metadata().use_partons; })
+      .def_property_readonly("path", &hadml::Decayer::path)
+      .def("decay", &decayer_decay, py::arg("clusters"), py::arg("m1"), py::arg("m2"), py::arg("noise"),
+           py::arg("flip"), py::arg("parton1") = py::none(), py::arg("has_partons") = py::none())
+      .def("preprocess", &decayer_preprocess, py::arg("clusters"), py::arg("parton1") = py::none(),
+           py::arg("has_partons") = py::none())
+      .def("network", &decayer_network, py::arg("conditions"), py::arg("noise"))
+      .def("postprocess", &decayer_postprocess, py::arg("t"), py::arg("clusters"), py::arg("m1"),
+           py::arg("m2"), py::arg("flip"))
+      .def("benchmark", &decayer_benchmark, py::arg("clusters"), py::arg("m1"), py::arg("m2"),
+           py::arg("batch"), py::arg("seconds") = 1.0, py::arg("seed") = 1);
 }

@@ -11,4 +11,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from .kinematics import KinematicsError
 
-__all__ = ["KinematicsError", "__version__"]
+
+def __getattr__(name: str):  # lazy: importing hadml does not load ONNX Runtime
+    if name in ("Decayer", "DecayStatus", "ModelError"):
+        from . import decayer
+
+        return getattr(decayer, name)
+    raise AttributeError(f"module 'hadml' has no attribute {name!r}")
+
+
+__all__ = ["DecayStatus", "Decayer", "KinematicsError", "ModelError", "__version__"]

@@ -1,0 +1,331 @@
+#include "hadml/decayer.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "hadml/kinematics.hpp"
+#include "ort_model.hpp"
+
+namespace hadml {
+namespace {
+
+const char* const kRequired[] = {
+    "hadml.format_version", "hadml.version", "hadml.angle_convention", "hadml.conditions",
+    "hadml.condition_min", "hadml.condition_max", "hadml.noise_dim", "hadml.output_names",
+    "hadml.output_offset", "hadml.output_scale", "hadml.input_conditions", "hadml.input_noise",
+    "hadml.output", "hadml.training_sample"};
+const char* const kFormatVersion = "1";
+const char* const kConvention = "hadml-1";
+const std::vector<std::string> kClusterFeatures = {"cluster_E", "cluster_px", "cluster_py",
+                                                   "cluster_pz"};
+const std::vector<std::string> kPartonFeatures = {"parton_dx", "parton_dy", "parton_dz",
+                                                  "has_partons"};
+
+[[noreturn]] void bad(const std::string& source, const std::string& key, const std::string& what) {
+  throw ModelError(source + ": metadata entry '" + key + "' " + what);
+}
+
+// Minimal reader for the flat JSON arrays hadml writes: numbers or strings, no nesting.
+struct JsonArray {
+  std::vector<std::string> strings;
+  std::vector<double> numbers;
+};
+
+JsonArray parse_array(const std::string& text, const std::string& source, const std::string& key) {
+  JsonArray out;
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  skip();
+  if (i >= text.size() || text[i] != '[') bad(source, key, "is not a JSON list");
+  ++i;
+  skip();
+  if (i < text.size() && text[i] == ']') return out;
+  while (i < text.size()) {
+    skip();
+    if (text[i] == '"') {
+      const std::size_t end = text.find('"', i + 1);
+      if (end == std::string::npos) bad(source, key, "is not valid JSON");
+      out.strings.push_back(text.substr(i + 1, end - i - 1));
+      i = end + 1;
+    } else {
+      const char* begin = text.c_str() + i;
+      char* end = nullptr;
+      const double v = std::strtod(begin, &end);
+      if (end == begin) bad(source, key, "is not valid JSON");
+      out.numbers.push_back(v);
+      i += static_cast<std::size_t>(end - begin);
+    }
+    skip();
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < text.size() && text[i] == ']') {
+      if (!out.strings.empty() && !out.numbers.empty()) bad(source, key, "mixes strings and numbers");
+      return out;
+    }
+    break;
+  }
+  bad(source, key, "is not valid JSON");
+}
+
+void require_shape(const std::vector<int64_t>& shape, std::size_t width, const std::string& source,
+                   const std::string& what) {
+  if (shape.size() != 2 || shape[1] != static_cast<int64_t>(width)) {
+    std::ostringstream os;
+    os << source << ": " << what << " must have shape (batch, " << width << ")";
+    throw ModelError(os.str());
+  }
+}
+
+bool valid_row(const double* c, double m1, double m2, DecayStatus& status) {
+  for (int j = 0; j < 4; ++j) {
+    if (!std::isfinite(c[j])) {
+      status = DecayStatus::invalid_input;
+      return false;
+    }
+  }
+  if (!std::isfinite(m1) || !std::isfinite(m2) || m1 < 0.0 || m2 < 0.0 || !(c[0] > 0.0)) {
+    status = DecayStatus::invalid_input;
+    return false;
+  }
+  const double M2 = mass2({c[0], c[1], c[2], c[3]});
+  if (!(M2 > 0.0)) {
+    status = DecayStatus::invalid_input;
+    return false;
+  }
+  if (std::sqrt(M2) < m1 + m2) {
+    status = DecayStatus::below_threshold;
+    return false;
+  }
+  status = DecayStatus::ok;
+  return true;
+}
+
+}  // namespace
+
+ModelMetadata parse_metadata(const std::map<std::string, std::string>& md, const std::string& source) {
+  for (const char* key : kRequired) {
+    if (md.find(key) == md.end()) throw ModelError(source + ": missing metadata entry '" + key + "'");
+  }
+  ModelMetadata m;
+  m.all = md;
+  m.format_version = md.at("hadml.format_version");
+  if (m.format_version != kFormatVersion) {
+    bad(source, "hadml.format_version",
+        "is '" + m.format_version + "', this hadml reads '" + kFormatVersion + "'");
+  }
+  m.angle_convention = md.at("hadml.angle_convention");
+  if (m.angle_convention != kConvention) {
+    bad(source, "hadml.angle_convention", "is '" + m.angle_convention + "', expected 'hadml-1'");
+  }
+  m.conditions = parse_array(md.at("hadml.conditions"), source, "hadml.conditions").strings;
+  std::vector<std::string> with_partons = kClusterFeatures;
+  with_partons.insert(with_partons.end(), kPartonFeatures.begin(), kPartonFeatures.end());
+  if (m.conditions == kClusterFeatures) {
+    m.use_partons = false;
+  } else if (m.conditions == with_partons) {
+    m.use_partons = true;
+  } else {
+    bad(source, "hadml.conditions", "is not a known feature list");
+  }
+  const std::size_t d = m.conditions.size();
+  m.condition_min = parse_array(md.at("hadml.condition_min"), source, "hadml.condition_min").numbers;
+  m.condition_max = parse_array(md.at("hadml.condition_max"), source, "hadml.condition_max").numbers;
+  for (const auto* key : {"hadml.condition_min", "hadml.condition_max"}) {
+    const auto& v = std::string(key) == "hadml.condition_min" ? m.condition_min : m.condition_max;
+    bool ok = v.size() == d;
+    for (double x : v) ok = ok && std::isfinite(x);
+    if (!ok) bad(source, key, "must hold " + std::to_string(d) + " finite numbers");
+  }
+  for (std::size_t j = 0; j < d; ++j) {
+    if (!(m.condition_max[j] > m.condition_min[j])) {
+      bad(source, "hadml.condition_max", "must exceed 'hadml.condition_min'");
+    }
+  }
+  const std::string& nd = md.at("hadml.noise_dim");
+  char* end = nullptr;
+  const long noise = std::strtol(nd.c_str(), &end, 10);
+  if (end == nd.c_str() || *end != '\0') bad(source, "hadml.noise_dim", "is not an integer");
+  if (noise < 1) bad(source, "hadml.noise_dim", "must be >= 1");
+  m.noise_dim = static_cast<std::size_t>(noise);
+  const auto names = parse_array(md.at("hadml.output_names"), source, "hadml.output_names").strings;
+  if (names != std::vector<std::string>{"theta", "phi"}) {
+    bad(source, "hadml.output_names", "must be ['theta', 'phi']");
+  }
+  const auto off = parse_array(md.at("hadml.output_offset"), source, "hadml.output_offset").numbers;
+  const auto sc = parse_array(md.at("hadml.output_scale"), source, "hadml.output_scale").numbers;
+  if (off.size() != 2) bad(source, "hadml.output_offset", "must hold 2 numbers");
+  if (sc.size() != 2) bad(source, "hadml.output_scale", "must hold 2 numbers");
+  m.output_offset[0] = off[0];
+  m.output_offset[1] = off[1];
+  m.output_scale[0] = sc[0];
+  m.output_scale[1] = sc[1];
+  m.version = md.at("hadml.version");
+  m.training_sample = md.at("hadml.training_sample");
+  return m;
+}
+
+Decayer::Decayer(const std::string& model_path, const DecayerOptions& options) : path_(model_path) {
+  model_ = std::make_unique<OrtModel>(model_path, options);
+  md_ = parse_metadata(model_->metadata(), model_path);
+  const auto& in = model_->input_names();
+  if (in.size() != 2 || in[0] != md_.all.at("hadml.input_conditions") ||
+      in[1] != md_.all.at("hadml.input_noise")) {
+    throw ModelError(model_path + ": the model's inputs must be ('" +
+                     md_.all.at("hadml.input_conditions") + "', '" +
+                     md_.all.at("hadml.input_noise") + "') as its metadata says");
+  }
+  require_shape(model_->input_shapes()[0], md_.conditions.size(), model_path,
+                "input '" + in[0] + "'");
+  require_shape(model_->input_shapes()[1], md_.noise_dim, model_path, "input '" + in[1] + "'");
+  if (model_->output_shapes().size() != 1) throw ModelError(model_path + ": the model must have one output");
+  require_shape(model_->output_shapes()[0], 2, model_path, "output '" + md_.all.at("hadml.output") + "'");
+}
+
+Decayer::~Decayer() = default;
+Decayer::Decayer(Decayer&&) noexcept = default;
+Decayer& Decayer::operator=(Decayer&&) noexcept = default;
+
+const ModelMetadata& Decayer::metadata() const { return md_; }
+std::size_t Decayer::noise_dim() const { return md_.noise_dim; }
+std::size_t Decayer::n_conditions() const { return md_.conditions.size(); }
+const std::string& Decayer::path() const { return path_; }
+
+void Decayer::raw_conditions(const double* c, const double* parton1, bool has_partons,
+                             double* out) const {
+  for (int j = 0; j < 4; ++j) out[j] = c[j];
+  if (!md_.use_partons) return;
+  out[4] = out[5] = out[6] = 0.0;
+  out[7] = has_partons ? 1.0 : 0.0;
+  if (!has_partons) return;
+  const FourVector cl{c[0], c[1], c[2], c[3]};
+  const FourVector q{parton1[0], parton1[1], parton1[2], parton1[3]};
+  const FourVector r = boost_to_rest(q, mass(q), cl, mass(cl));
+  const double norm = std::sqrt(r.px * r.px + r.py * r.py + r.pz * r.pz);
+  out[4] = r.px / norm;
+  out[5] = r.py / norm;
+  out[6] = r.pz / norm;
+}
+
+void Decayer::preprocess(std::size_t n, const double* clusters, const double* parton1,
+                         const std::uint8_t* has_partons, float* out) const {
+  const std::size_t d = md_.conditions.size();
+  if (md_.use_partons && (parton1 == nullptr || has_partons == nullptr)) {
+    throw ModelError(path_ + ": this model was trained with parton information; pass parton1 and has_partons");
+  }
+  double raw[8];
+  for (std::size_t i = 0; i < n; ++i) {
+    raw_conditions(clusters + 4 * i, md_.use_partons ? parton1 + 4 * i : nullptr,
+                   md_.use_partons && has_partons[i] != 0, raw);
+    for (std::size_t j = 0; j < d; ++j) {
+      const double s = 2.0 * (raw[j] - md_.condition_min[j]) /
+                           (md_.condition_max[j] - md_.condition_min[j]) - 1.0;
+      out[i * d + j] = static_cast<float>(s);
+    }
+  }
+}
+
+void Decayer::network(std::size_t n, const float* conditions, const float* noise, float* out) const {
+  model_->run(n, conditions, md_.conditions.size(), noise, md_.noise_dim, out);
+}
+
+void Decayer::postprocess(std::size_t n, const float* t, const double* clusters, const double* m1,
+                          const double* m2, const double* flip, const DecayOutput& out) const {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double theta = md_.output_offset[0] + md_.output_scale[0] * static_cast<double>(t[2 * i]);
+    const double phi = md_.output_offset[1] + md_.output_scale[1] * static_cast<double>(t[2 * i + 1]);
+    const bool second_first = flip[i] < 0.5;
+    const double mf = second_first ? m2[i] : m1[i];
+    const double ms = second_first ? m1[i] : m2[i];
+    const double* c = clusters + 4 * i;
+    const DecayProducts d = two_body_decay({c[0], c[1], c[2], c[3]}, mf, ms, theta, phi);
+    const FourVector& a = second_first ? d.second : d.first;
+    const FourVector& b = second_first ? d.first : d.second;
+    double* h1 = out.h1 + 4 * i;
+    double* h2 = out.h2 + 4 * i;
+    h1[0] = a.e, h1[1] = a.px, h1[2] = a.py, h1[3] = a.pz;
+    h2[0] = b.e, h2[1] = b.px, h2[2] = b.py, h2[3] = b.pz;
+    if (out.theta != nullptr) out.theta[i] = theta;
+    if (out.phi != nullptr) out.phi[i] = phi;
+    if (out.status != nullptr) out.status[i] = DecayStatus::ok;
+  }
+}
+
+std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
+  const std::size_t d = md_.conditions.size();
+  const std::size_t k = md_.noise_dim;
+  // Compact the valid clusters into contiguous buffers: one ONNX Runtime run for all of them.
+  thread_local std::vector<std::size_t> rows;
+  thread_local std::vector<double> cl, p1, m1, m2, fl;
+  thread_local std::vector<std::uint8_t> has;
+  thread_local std::vector<float> cond, noise, t;
+  rows.clear();
+  for (std::size_t i = 0; i < in.n; ++i) {
+    DecayStatus s;
+    bool ok = valid_row(in.clusters + 4 * i, in.m1[i], in.m2[i], s);
+    if (ok && md_.use_partons && in.has_partons != nullptr && in.has_partons[i] != 0) {
+      const double* q = in.parton1 + 4 * i;
+      for (int j = 0; j < 4; ++j) ok = ok && std::isfinite(q[j]);
+      ok = ok && q[0] > 0.0 && mass2({q[0], q[1], q[2], q[3]}) >= 0.0;
+      if (!ok) s = DecayStatus::invalid_input;
+    }
+    if (out.status != nullptr) out.status[i] = s;
+    if (!ok) {
+      for (int j = 0; j < 4; ++j) out.h1[4 * i + j] = out.h2[4 * i + j] = std::nan("");
+      if (out.theta != nullptr) out.theta[i] = std::nan("");
+      if (out.phi != nullptr) out.phi[i] = std::nan("");
+      continue;
+    }
+    rows.push_back(i);
+  }
+  const std::size_t m = rows.size();
+  cl.resize(4 * m), p1.resize(4 * m), m1.resize(m), m2.resize(m), fl.resize(m), has.resize(m);
+  noise.resize(m * k), cond.resize(m * d), t.resize(2 * m);
+  for (std::size_t r = 0; r < m; ++r) {
+    const std::size_t i = rows[r];
+    for (int j = 0; j < 4; ++j) {
+      cl[4 * r + j] = in.clusters[4 * i + j];
+      p1[4 * r + j] = in.parton1 != nullptr ? in.parton1[4 * i + j] : 0.0;
+    }
+    m1[r] = in.m1[i];
+    m2[r] = in.m2[i];
+    fl[r] = in.flip[i];
+    has[r] = in.has_partons != nullptr ? in.has_partons[i] : 0;
+    for (std::size_t j = 0; j < k; ++j) noise[r * k + j] = in.noise[i * k + j];
+  }
+  preprocess(m, cl.data(), p1.data(), has.data(), cond.data());
+  network(m, cond.data(), noise.data(), t.data());
+  thread_local std::vector<double> h1, h2, th, ph;
+  h1.resize(4 * m), h2.resize(4 * m), th.resize(m), ph.resize(m);
+  postprocess(m, t.data(), cl.data(), m1.data(), m2.data(), fl.data(),
+              DecayOutput{h1.data(), h2.data(), th.data(), ph.data(), nullptr});
+  for (std::size_t r = 0; r < m; ++r) {
+    const std::size_t i = rows[r];
+    for (int j = 0; j < 4; ++j) {
+      out.h1[4 * i + j] = h1[4 * r + j];
+      out.h2[4 * i + j] = h2[4 * r + j];
+    }
+    if (out.theta != nullptr) out.theta[i] = th[r];
+    if (out.phi != nullptr) out.phi[i] = ph[r];
+  }
+  return m;
+}
+
+std::size_t Decayer::decay(std::size_t n, const double* clusters, const double* m1, const double* m2,
+                           const double* parton1, const std::uint8_t* has_partons,
+                           const NormalFill& normal, const UniformFill& uniform,
+                           const DecayOutput& out) const {
+  thread_local std::vector<float> noise;
+  thread_local std::vector<double> flip;
+  noise.resize(n * md_.noise_dim);
+  flip.resize(n);
+  normal(noise.data(), noise.size());
+  uniform(flip.data(), flip.size());
+  return decay(DecayInput{n, clusters, m1, m2, parton1, has_partons, noise.data(), flip.data()}, out);
+}
+
+}  // namespace hadml

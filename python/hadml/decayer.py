@@ -1,0 +1,115 @@
+"""``hadml.Decayer``: the C++ ONNX Runtime cluster decayer, from Python (numpy in and out)."""
+
+from __future__ import annotations
+
+import enum
+import glob
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _core
+
+ModelError = _core.ModelError
+
+
+class DecayStatus(enum.IntEnum):
+    OK = 0
+    BELOW_THRESHOLD = 1
+    INVALID_INPUT = 2
+
+
+def onnxruntime_library() -> str:
+    """The libonnxruntime to load: $HADML_ONNXRUNTIME_LIBRARY, else the installed onnxruntime
+    package's, else what the build found."""
+    env = os.environ.get("HADML_ONNXRUNTIME_LIBRARY")
+    if env:
+        return env
+    spec = importlib.util.find_spec("onnxruntime")
+    if spec is not None and spec.origin:
+        libs = sorted(glob.glob(str(Path(spec.origin).parent / "capi" / "libonnxruntime.so*")))
+        if libs:
+            return libs[-1]
+    return _core.default_onnxruntime_library()
+
+
+class Decayer:
+    """GAN two-body cluster decays through ONNX Runtime (C++), batched.
+
+    ``decay`` takes N clusters (N, 4), the masses of Herwig's two hadrons, and optionally the
+    noise (N, noise_dim) and flips (N,) that drive it (drawn from ``rng`` when omitted); it returns
+    hadron 1 and 2 (N, 4), theta, phi and a status per cluster (see :class:`DecayStatus`; rows
+    that are not OK hold NaN and must be decayed some other way).
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        threads: int = 1,
+        provider: str = "cpu",
+        cuda_device: int = 0,
+        onnxruntime_library_path: str | None = None,
+    ):
+        self._d = _core.Decayer(
+            str(model_path), threads, provider, cuda_device, onnxruntime_library_path or onnxruntime_library()
+        )
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self._d.metadata)
+
+    @property
+    def noise_dim(self) -> int:
+        return int(self._d.noise_dim)
+
+    @property
+    def use_partons(self) -> bool:
+        return bool(self._d.use_partons)
+
+    def decay(
+        self,
+        clusters: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        *,
+        noise: ArrayLike | None = None,
+        flip: ArrayLike | None = None,
+        parton1: ArrayLike | None = None,
+        has_partons: ArrayLike | None = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]
+    ]:
+        c = np.ascontiguousarray(clusters, dtype=np.float64)
+        n = c.shape[0] if c.ndim == 2 else -1
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        z = gen.standard_normal((n, self.noise_dim), dtype=np.float32) if noise is None else noise
+        f = gen.random(n) if flip is None else flip
+        m1 = np.broadcast_to(np.asarray(m1, dtype=np.float64), (n,))
+        m2 = np.broadcast_to(np.asarray(m2, dtype=np.float64), (n,))
+        has = None if has_partons is None else np.asarray(has_partons).astype(np.uint8)
+        return self._d.decay(c, m1, m2, z, f, parton1, has)
+
+    def preprocess(
+        self, clusters: ArrayLike, parton1: ArrayLike | None = None, has_partons: ArrayLike | None = None
+    ) -> NDArray[np.float32]:
+        has = None if has_partons is None else np.asarray(has_partons).astype(np.uint8)
+        return self._d.preprocess(clusters, parton1, has)
+
+    def network(self, conditions: ArrayLike, noise: ArrayLike) -> NDArray[np.float32]:
+        return self._d.network(conditions, noise)
+
+    def postprocess(self, t: ArrayLike, clusters: ArrayLike, m1: ArrayLike, m2: ArrayLike, flip: ArrayLike):  # type: ignore[no-untyped-def]
+        return self._d.postprocess(t, clusters, m1, m2, flip)
+
+    def benchmark(
+        self, clusters: ArrayLike, m1: ArrayLike, m2: ArrayLike, batch: int, seconds: float = 1.0
+    ) -> dict[str, float]:
+        return dict(self._d.benchmark(clusters, m1, m2, batch, seconds))
+
+
+def available_providers() -> list[str]:
+    return list(_core.available_providers(onnxruntime_library()))

@@ -1,0 +1,182 @@
+"""Issue 5: the C++ ONNX Runtime decayer against the Python pipeline and the shared vectors."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import hadml
+from hadml import DecayStatus, ModelError
+from hadml.decayer import available_providers
+from hadml.ml.export import export_generator
+from hadml.ml.features import make_metadata, parse_metadata
+from hadml.ml.models import Generator
+from hadml.ml.pipeline import OnnxGenerator, postprocess, preprocess
+
+VECTORS = Path(__file__).with_name("vectors") / "decayer.json"
+
+
+@pytest.fixture(scope="module")
+def vec():
+    return json.loads(VECTORS.read_text())
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, vec):
+    """A parton-aware and a plain generator (random weights), exported with full metadata."""
+    d = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    out = {}
+    for partons in (True, False):
+        md = dict(vec["metadata"])
+        if not partons:
+            info = parse_metadata(md)
+            info.scaler.minimum, info.scaler.maximum = info.scaler.minimum[:4], info.scaler.maximum[:4]
+            md = make_metadata(info.names[:4], info.scaler, 10, "test", "test")
+        G = Generator(8 if partons else 4, 10, 64, 2)
+        # give batch norm non-trivial running statistics
+        G.train()
+        with torch.no_grad():
+            for _ in range(5):
+                G(torch.rand(256, 8 if partons else 4) * 2 - 1, torch.randn(256, 10))
+        G.eval()
+        path = export_generator(G, d / f"g_{partons}.onnx", md, 8 if partons else 4, 10)
+        out[partons] = (path, G)
+    return out
+
+
+def arrays(vec):
+    c = np.array(vec["clusters"])
+    return (
+        c,
+        np.array(vec["parton1"]),
+        np.array(vec["has_partons"], dtype=np.uint8),
+        np.array(vec["m1"]),
+        np.array(vec["m2"]),
+        np.array(vec["network_output"], dtype=np.float32),
+        np.array(vec["flip"]),
+    )
+
+
+def test_vectors_preprocess(vec, models):
+    c, p1, has, *_ = arrays(vec)
+    exp = np.array(vec["expected"]["conditions"])
+    d = hadml.Decayer(models[True][0])
+    cpp = d.preprocess(c, p1, has)
+    # C++ casts the double result to float, exactly as the Python pipeline feeds ONNX Runtime
+    np.testing.assert_array_equal(cpp, exp.astype(np.float32))
+    py = preprocess(parse_metadata(vec["metadata"]), c, p1, has.astype(bool))
+    np.testing.assert_allclose(py, exp, rtol=0, atol=1e-14)
+
+
+def test_vectors_postprocess(vec, models):
+    c, _, _, m1, m2, t, flip = arrays(vec)
+    exp = vec["expected"]
+    d = hadml.Decayer(models[True][0])
+    h1, h2, theta, phi = d.postprocess(t, c, m1, m2, flip)
+    E = c[:, :1]
+    for got, key in ((h1, "h1"), (h2, "h2")):
+        assert np.max(np.abs(got - np.array(exp[key])) / E) < 1e-12
+    np.testing.assert_allclose(theta, exp["theta"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(phi, exp["phi"], rtol=1e-12, atol=1e-15)
+    th, ph, a, b = postprocess(parse_metadata(vec["metadata"]), t, c, m1, m2, flip)
+    assert np.max(np.abs(a - np.array(exp["h1"])) / E) < 1e-12
+    assert np.max(np.abs(b - np.array(exp["h2"])) / E) < 1e-12
+    # conservation and the flip convention
+    assert np.max(np.abs(h1 + h2 - c) / E) < 1e-12
+    assert flip[0] < 0.5 and flip[1] >= 0.5
+
+
+@pytest.mark.parametrize("partons", [True, False])
+def test_network_matches_torch(vec, models, partons):
+    path, G = models[partons]
+    d = hadml.Decayer(path)
+    c, p1, has, *_ = arrays(vec)
+    cond = d.preprocess(c, p1, has) if partons else d.preprocess(c)
+    z = np.random.default_rng(3).standard_normal((len(c), 10)).astype(np.float32)
+    ref = G(torch.as_tensor(cond), torch.as_tensor(z)).detach().numpy()
+    np.testing.assert_allclose(d.network(cond, z), ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("partons", [True, False])
+def test_full_decay_matches_python_pipeline(vec, models, partons):
+    path, _ = models[partons]
+    c, p1, has, m1, m2, _, flip = arrays(vec)
+    z = np.random.default_rng(4).standard_normal((len(c), 10)).astype(np.float32)
+    d = hadml.Decayer(path)
+    kw = {"parton1": p1, "has_partons": has} if partons else {}
+    h1, h2, theta, phi, status = d.decay(c, m1, m2, noise=z, flip=flip, **kw)
+    assert np.all(status == DecayStatus.OK)
+    g = OnnxGenerator(path)
+    th, ph, a, b = g.decay(c, m1, m2, z, flip, p1 if partons else None, has.astype(bool) if partons else None)
+    np.testing.assert_allclose(theta, th, atol=1e-5 * math.pi)
+    E = c[:, :1]
+    assert np.max(np.abs(h1 - a) / E) < 1e-5
+    assert np.max(np.abs(h1 + h2 - c) / E) < 1e-9
+    # same noise and flips, same events
+    again = d.decay(c, m1, m2, noise=z, flip=flip, **kw)
+    np.testing.assert_array_equal(again[0], h1)
+
+
+def test_bad_rows_are_reported_not_decayed(models):
+    d = hadml.Decayer(models[False][0])
+    c = np.array([[5.0, 1, 2, 3], [0.2, 0, 0, 0.01], [math.nan, 0, 0, 0], [3.0, 0, 0, 1.0], [1.0, 2.0, 0, 0]])
+    h1, h2, theta, _, status = d.decay(c, 0.13957, 0.13957, rng=1)
+    assert list(status) == [
+        DecayStatus.OK,
+        DecayStatus.BELOW_THRESHOLD,
+        DecayStatus.INVALID_INPUT,
+        DecayStatus.OK,
+        DecayStatus.INVALID_INPUT,
+    ]
+    assert np.all(np.isnan(h1[[1, 2, 4]])) and np.all(np.isnan(theta[[1, 2, 4]]))
+    ok = status == DecayStatus.OK
+    np.testing.assert_allclose((h1 + h2)[ok], c[ok], rtol=0, atol=1e-14)
+
+
+def test_errors(models, tmp_path, vec):
+    with pytest.raises(ModelError, match="no such model file"):
+        hadml.Decayer(tmp_path / "missing.onnx")
+    d = hadml.Decayer(models[True][0])
+    c, *_ = arrays(vec)
+    with pytest.raises(ValueError, match="parton information"):
+        d.decay(c, 0.14, 0.14, rng=0)
+    with pytest.raises(ValueError, match="noise must have shape"):
+        d.decay(
+            c, 0.14, 0.14, noise=np.zeros((len(c), 3), np.float32), parton1=c, has_partons=np.zeros(len(c))
+        )
+    md = dict(vec["metadata"])
+    md.pop("hadml.output_scale")
+    G = Generator(8, 10, 16, 2).eval()
+    bad = export_generator(G, tmp_path / "bad.onnx", md, 8, 10)
+    with pytest.raises(ModelError, match=r"bad\.onnx: missing metadata entry 'hadml\.output_scale'"):
+        hadml.Decayer(bad)
+    md = dict(vec["metadata"], **{"hadml.noise_dim": "7"})
+    bad = export_generator(G, tmp_path / "bad2.onnx", md, 8, 10)
+    with pytest.raises(ModelError, match=r"input 'noise' must have shape \(batch, 7\)"):
+        hadml.Decayer(bad)
+    with pytest.raises(ModelError, match="unknown execution provider"):
+        hadml.Decayer(models[True][0], provider="tpu")
+
+
+@pytest.mark.skipif("CUDAExecutionProvider" in available_providers(), reason="CUDA available: see test_cuda")
+def test_cuda_request_without_cuda_is_clear(models):
+    with pytest.raises(ModelError, match="offers only"):
+        hadml.Decayer(models[False][0], provider="cuda")
+
+
+@pytest.mark.skipif(
+    "CUDAExecutionProvider" not in available_providers(),
+    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
+)
+def test_cuda_matches_cpu(models, vec):
+    c, p1, has, m1, m2, _, flip = arrays(vec)
+    z = np.random.default_rng(5).standard_normal((len(c), 10)).astype(np.float32)
+    cpu = hadml.Decayer(models[False][0]).decay(c, m1, m2, noise=z, flip=flip)
+    gpu = hadml.Decayer(models[False][0], provider="cuda").decay(c, m1, m2, noise=z, flip=flip)
+    np.testing.assert_allclose(gpu[2], cpu[2], atol=1e-5)

@@ -151,6 +151,41 @@ def export_cmd(checkpoint: Path, onnx_path: Path, description: str) -> None:
     console.print(f"wrote {onnx_path}: conditions {info.names}, noise {info.noise_dim}")
 
 
+@main.command("compare")
+@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--labels", default="A,B", show_default=True, help="Two comma-separated sample names.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output directory."
+)
+@click.option("--max-events", type=int, default=0, help="Use at most this many events of each sample.")
+@click.option("--no-classifier", is_flag=True, help="Skip the Deep Sets classifier test.")
+@click.option("--skip-bad", is_flag=True, help="Skip malformed events instead of failing.")
+def compare_cmd(
+    a: Path, b: Path, labels: str, out: Path, max_events: int, no_classifier: bool, skip_bad: bool
+) -> None:
+    """Compare two event samples (HepMC, ROOT datasets, cluster or hadron files): observables,
+    W1 distances against the split-half floor, a classifier AUC, plots and a summary."""
+    from .compare.report import compare
+
+    names = tuple(x.strip() for x in labels.split(","))
+    if len(names) != 2 or not all(names):
+        _fail("--labels needs two comma-separated names")
+    with _progress(f"reading {a}"):
+        ea = _load_or_fail(a, skip_bad)
+    with _progress(f"reading {b}"):
+        eb = _load_or_fail(b, skip_bad)
+    if max_events:
+        ea, eb = ea[:max_events], eb[:max_events]
+    try:
+        with _progress("comparing"):
+            result = compare(ea, eb, names, out, classifier=not no_classifier)  # type: ignore[arg-type]
+    except ValueError as err:
+        _fail(str(err))
+    console.print(result.markdown())
+    console.print(f"plots, summary.md, summary.json and report.pdf in {out}")
+
+
 @main.command()
 @click.option(
     "--out",

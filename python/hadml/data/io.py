@@ -33,7 +33,7 @@ def sniff(path: str | Path) -> str:
         return "clusters"
     if first.strip():
         return "hadrons"
-    raise DataFormatError(str(p), "-", "cannot tell the file's format (no non-blank line)")
+    raise DataFormatError(str(p), "-", "file holds no events (no non-blank line)")
 
 
 def hadrons_only_events(counts: np.ndarray, pid: np.ndarray, p4: np.ndarray) -> ak.Array:

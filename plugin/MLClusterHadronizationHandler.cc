@@ -1,0 +1,351 @@
+#include "MLClusterHadronizationHandler.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <vector>
+
+#include "Herwig/Hadronization/Cluster.h"
+#include "Herwig/Hadronization/ClusterDecayer.h"
+#include "Herwig/Hadronization/ClusterFinder.h"
+#include "Herwig/Hadronization/ClusterFissioner.h"
+#include "Herwig/Hadronization/ColourReconnector.h"
+#include "Herwig/Hadronization/HadronSelector.h"
+#include "Herwig/Hadronization/LightClusterDecayer.h"
+#include "Herwig/Hadronization/PartonSplitter.h"
+#include "ThePEG/EventRecord/Step.h"
+#include "ThePEG/Interface/ClassDocumentation.h"
+#include "ThePEG/Interface/Parameter.h"
+#include "ThePEG/Interface/Reference.h"
+#include "ThePEG/Interface/Switch.h"
+#include "ThePEG/Persistency/PersistentIStream.h"
+#include "ThePEG/Persistency/PersistentOStream.h"
+#include "ThePEG/PDT/ParticleData.h"
+#include "ThePEG/Repository/BaseRepository.h"
+#include "ThePEG/Repository/EventGenerator.h"
+#include "ThePEG/Repository/UseRandom.h"
+#include "ThePEG/Utilities/DescribeClass.h"
+#include "hadml/decayer.hpp"
+
+using namespace hadml_herwig;
+using Herwig::ClusterPtr;
+using Herwig::ClusterVector;
+
+namespace {
+
+// The decay hadrons' positions: Gaussian displacements of width hbar c / M in the cluster frame
+// (time component |dt| + |dx|), boosted to the lab, as Herwig's ClusterDecayer does.
+LorentzPoint hadronPosition(const Lorentz5Momentum& pClu, const LorentzPoint& xClu) {
+  const Length width = hbarc / pClu.m();
+  Length d[4];
+  for (auto& x : d) x = UseRandom::rndGauss(width, Length(ZERO));
+  LorentzDistance dist(d[1], d[2], d[3], abs(d[0]) + sqrt(sqr(d[1]) + sqr(d[2]) + sqr(d[3])));
+  dist.boost(pClu.boostVector());
+  return dist + xClu;
+}
+
+void collectDescendants(tPPtr p, std::set<PPtr>& all) {
+  for (const auto& child : p->children()) {
+    all.insert(child);
+    collectDescendants(child, all);
+  }
+}
+
+bool isPion(tcPDPtr p) { return std::abs(p->id()) == 211 || p->id() == 111; }
+
+}  // namespace
+
+MLClusterHadronizationHandler::MLClusterHadronizationHandler() = default;
+MLClusterHadronizationHandler::~MLClusterHadronizationHandler() = default;
+
+template <class Ptr>
+Ptr MLClusterHadronizationHandler::component(const std::string& name) const {
+  // The base class keeps its components private; its (inherited) interfaces reach them.
+  const InterfaceBase* ib =
+      BaseRepository::FindInterface(const_ptr_cast<IBPtr>(IBPtr(const_cast<MLClusterHadronizationHandler*>(this))), name);
+  const auto* ref = dynamic_cast<const ReferenceBase*>(ib);
+  if (ref == nullptr) throw InitException() << fullName() << ": no reference interface '" << name << "'";
+  Ptr p = dynamic_ptr_cast<Ptr>(ref->get(*this));
+  if (!p) throw InitException() << fullName() << ":" << name << " is not set";
+  return p;
+}
+
+std::unique_ptr<hadml::Decayer> MLClusterHadronizationHandler::openModel() const {
+  if (modelFile_.empty()) {
+    throw InitException() << "set " << fullName() << ":ModelFile to an exported hadml model (.onnx)"
+                          << Exception::setuperror;
+  }
+  if (!std::ifstream(modelFile_).good()) {
+    throw InitException() << fullName() << ":ModelFile: no such file '" << modelFile_ << "'"
+                          << Exception::setuperror;
+  }
+  hadml::DecayerOptions options;
+  options.intra_op_threads = threads_;
+  options.onnxruntime_library = ortLibrary_;
+  try {
+    return std::make_unique<hadml::Decayer>(modelFile_, options);
+  } catch (const std::exception& e) {
+    throw InitException() << fullName() << ":ModelFile '" << modelFile_ << "' cannot be used: " << e.what()
+                          << Exception::setuperror;
+  }
+}
+
+void MLClusterHadronizationHandler::doinit() {
+  Herwig::ClusterHadronizationHandler::doinit();
+  if (isSoftUnderlyingEventON()) {
+    throw InitException() << fullName() << ": the ML handler supports runs without the soft underlying "
+                          << "event (set " << fullName() << ":UnderlyingEventHandler NULL)" << Exception::setuperror;
+  }
+  if (!enabled_) return;
+  // absolute path, fixed at read time; and fail at read/init time, not mid-run
+  if (!modelFile_.empty() && modelFile_[0] != '/') {
+    if (const char* pwd = std::getenv("PWD")) modelFile_ = std::string(pwd) + "/" + modelFile_;
+  }
+  openModel();
+}
+
+void MLClusterHadronizationHandler::doinitrun() {
+  Herwig::ClusterHadronizationHandler::doinitrun();
+  nML_ = nBelowThreshold_ = nInvalid_ = nSpecies_ = 0;
+  if (enabled_) decayer_ = openModel();
+}
+
+void MLClusterHadronizationHandler::dofinish() {
+  Herwig::ClusterHadronizationHandler::dofinish();
+  if (!enabled_ || !decayer_) return;
+  generator()->log() << "hadml: " << nML_ << " two-body cluster decays by the GAN ("
+                     << decayer_->path() << "); Herwig fallbacks: " << nBelowThreshold_
+                     << " below threshold, " << nInvalid_ << " invalid input, " << nSpecies_
+                     << " excluded species\n";
+  decayer_.reset();
+}
+
+void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tagged, const Hint& hint) {
+  // Herwig's Cluster and PartonSplitter read their parameters from the static
+  // ClusterHadronizationHandler::currentHandler(), which only the base class's handle() sets. Run
+  // it on an empty parton list: it sets that pointer to this handler and opens the step this
+  // handler then fills (StepHandler::newStep() returns the same step within one handle()).
+  Herwig::ClusterHadronizationHandler::handle(ch, tPVector(), hint);
+  if (!enabled_) {
+    Herwig::ClusterHadronizationHandler::handle(ch, tagged, hint);
+    return;
+  }
+  const auto splitter = component<Herwig::PartonSplitterPtr>("PartonSplitter");
+  const auto finder = component<Herwig::ClusterFinderPtr>("ClusterFinder");
+  const auto reconnector = component<Herwig::ColourReconnectorPtr>("ColourReconnector");
+  const auto fissioner = component<Herwig::ClusterFissionerPtr>("ClusterFissioner");
+  const auto light = component<Herwig::LightClusterDecayerPtr>("LightClusterDecayer");
+  const auto* reduceSwitch =
+      dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(IBPtr(this), "ReduceToTwoComponents"));
+  const bool reduceFirst = reduceSwitch == nullptr || reduceSwitch->get(*this) != 0;
+
+  PVector partons(tagged.begin(), tagged.end());
+  const Energy2 q02 = 1.01 * sqr(getParticleData(ParticleID::g)->constituentMass());
+  for (auto& p : partons) {
+    if (p->scale() < q02) p->scale(q02);
+  }
+  splitter->split(partons);
+  ClusterVector clusters = finder->formClusters(partons);
+  if (reduceFirst) finder->reduceToTwoComponents(clusters);
+
+  const ClusterVector saved = clusters;
+  tPVector finalHadrons;
+  bool lightOK = false;
+  for (int tries = 0; !lightOK && tries < 10; ++tries) {
+    ClusterVector reconnectable, others;
+    for (const auto& cl : clusters) {
+      bool fromCluster = false;
+      for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
+      (cl->numComponents() > 2 || fromCluster ? others : reconnectable).push_back(cl);
+    }
+    reconnector->rearrange(reconnectable);
+    // the clusters' constituents become their parents again after reconnection
+    tPVector constituents;
+    for (const auto& cl : reconnectable) {
+      if (cl->numComponents() > 2) continue;
+      constituents.push_back(cl->colParticle());
+      constituents.push_back(cl->antiColParticle());
+    }
+    for (const auto& p : constituents) p->undecay();
+    for (const auto& cl : reconnectable) {
+      if (cl->numComponents() > 2) continue;
+      cl->colParticle()->addChild(cl);
+      cl->antiColParticle()->addChild(cl);
+    }
+    finder->reduceToTwoComponents(reconnectable);
+    clusters.assign(reconnectable.begin(), reconnectable.end());
+    clusters.insert(clusters.end(), others.begin(), others.end());
+    finalHadrons = fissioner->fission(clusters, isSoftUnderlyingEventON());
+    if (!reduceFirst) finder->reduceToTwoComponents(clusters);
+    lightOK = light->decay(clusters, finalHadrons);
+    if (!lightOK) {
+      clusters = saved;
+      for (const auto& cl : clusters) cl->undecay();
+    }
+  }
+  if (!lightOK) throw Exception() << fullName() << ": LightClusterDecayer failed 10 times" << Exception::eventerror;
+
+  mlDecay(clusters, finalHadrons);
+
+  StepPtr step = newStep();
+  std::set<PPtr> all;
+  for (const auto& p : tagged) collectDescendants(p, all);
+  for (const auto& p : all) {
+    if (p->children().empty()) {
+      if (p->id() == ParticleID::Cluster) {
+        throw Exception() << fullName() << ": cluster in the final state" << Exception::eventerror;
+      }
+      step->addDecayProduct(p);
+    } else {
+      step->addDecayProduct(p);
+      step->addIntermediate(p);
+    }
+  }
+}
+
+void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVector& finalHadrons) {
+  const auto clusterDecayer = component<Herwig::ClusterDecayerPtr>("ClusterDecayer");
+  const auto* selRef = dynamic_cast<const ReferenceBase*>(BaseRepository::FindInterface(clusterDecayer, "HadronSelector"));
+  const auto selector = selRef ? dynamic_ptr_cast<Herwig::HadronSelectorPtr>(selRef->get(*clusterDecayer)) : Herwig::HadronSelectorPtr();
+  const auto* onShellSwitch = dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(clusterDecayer, "OnShell"));
+  if (!selector || onShellSwitch == nullptr) {
+    throw Exception() << fullName() << ": cannot read ClusterDecayer:HadronSelector/OnShell" << Exception::runerror;
+  }
+  const bool onShell = onShellSwitch->get(*clusterDecayer) != 0;
+
+  struct Job {
+    ClusterPtr cluster;
+    PPtr h1, h2;
+  };
+  std::vector<Job> jobs;
+  std::vector<ClusterPtr> fallback;
+  for (const auto& cl : clusters) {
+    if (!(cl->isAvailable() && !cl->isStatusFinal() && cl->isReadyToDecay())) continue;
+    if (cl->numComponents() != 2) {
+      fallback.push_back(cl);
+      continue;
+    }
+    const auto pair = selector->chooseHadronPair(cl->mass(), cl->particle(0)->dataPtr(), cl->particle(1)->dataPtr());
+    if (!pair.first || !pair.second) {
+      throw Exception() << fullName() << ": no hadron pair for a cluster of mass " << cl->mass() / GeV << " GeV"
+                        << Exception::eventerror;
+    }
+    if (pionsOnly_ && !(isPion(pair.first) && isPion(pair.second))) {
+      ++nSpecies_;
+      fallback.push_back(cl);
+      continue;
+    }
+    PPtr h1, h2;
+    if (onShell) {
+      h1 = pair.first->produceParticle(pair.first->mass());
+      h2 = pair.second->produceParticle(pair.second->mass());
+    } else {
+      for (int tries = 0; tries < 10; ++tries) {
+        h1 = pair.first->produceParticle();
+        h2 = pair.second->produceParticle();
+        if (h1->mass() + h2->mass() <= cl->mass()) break;
+      }
+      if (h1->mass() + h2->mass() > cl->mass()) {
+        h1 = pair.first->produceParticle(pair.first->mass());
+        h2 = pair.second->produceParticle(pair.second->mass());
+      }
+    }
+    jobs.push_back({cl, h1, h2});
+  }
+
+  const std::size_t n = jobs.size();
+  std::vector<double> c(4 * n), p1(4 * n), m1(n), m2(n), out1(4 * n), out2(4 * n);
+  std::vector<std::uint8_t> has(n);
+  std::vector<hadml::DecayStatus> status(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& cl = jobs[i].cluster;
+    const Lorentz5Momentum& p = cl->momentum();
+    c[4 * i] = p.e() / GeV, c[4 * i + 1] = p.x() / GeV, c[4 * i + 2] = p.y() / GeV, c[4 * i + 3] = p.z() / GeV;
+    const Lorentz5Momentum& q = cl->particle(0)->momentum();
+    p1[4 * i] = q.e() / GeV, p1[4 * i + 1] = q.x() / GeV, p1[4 * i + 2] = q.y() / GeV, p1[4 * i + 3] = q.z() / GeV;
+    bool fromCluster = false;
+    for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
+    has[i] = fromCluster ? 0 : 1;
+    m1[i] = jobs[i].h1->mass() / GeV;
+    m2[i] = jobs[i].h2->mass() / GeV;
+  }
+  if (n > 0) {
+    // Noise and flips from Herwig's random generator: one seed, one set of events.
+    decayer_->decay(
+        n, c.data(), m1.data(), m2.data(), p1.data(), has.data(),
+        [](float* z, std::size_t k) {
+          for (std::size_t j = 0; j < k; ++j) z[j] = static_cast<float>(UseRandom::rndGauss());
+        },
+        [](double* u, std::size_t k) {
+          for (std::size_t j = 0; j < k; ++j) u[j] = UseRandom::rnd();
+        },
+        hadml::DecayOutput{out1.data(), out2.data(), nullptr, nullptr, status.data()});
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& job = jobs[i];
+    if (status[i] != hadml::DecayStatus::ok) {
+      ++(status[i] == hadml::DecayStatus::below_threshold ? nBelowThreshold_ : nInvalid_);
+      fallback.push_back(job.cluster);
+      continue;
+    }
+    const double* a = &out1[4 * i];
+    const double* b = &out2[4 * i];
+    job.h1->set5Momentum(Lorentz5Momentum(a[1] * GeV, a[2] * GeV, a[3] * GeV, a[0] * GeV, job.h1->mass()));
+    job.h2->set5Momentum(Lorentz5Momentum(b[1] * GeV, b[2] * GeV, b[3] * GeV, b[0] * GeV, job.h2->mass()));
+    job.h1->setVertex(hadronPosition(job.cluster->momentum(), job.cluster->vertex()));
+    job.h2->setVertex(hadronPosition(job.cluster->momentum(), job.cluster->vertex()));
+    job.cluster->addChild(job.h1);
+    job.cluster->addChild(job.h2);
+    finalHadrons.push_back(job.h1);
+    finalHadrons.push_back(job.h2);
+    ++nML_;
+  }
+  for (const auto& cl : fallback) {
+    const auto prod = clusterDecayer->decayIntoTwoHadrons(cl);
+    if (!prod.first || !prod.second) {
+      throw Exception() << fullName() << ": Herwig's fallback decay failed" << Exception::eventerror;
+    }
+    cl->addChild(prod.first);
+    cl->addChild(prod.second);
+    finalHadrons.push_back(prod.first);
+    finalHadrons.push_back(prod.second);
+  }
+}
+
+void MLClusterHadronizationHandler::persistentOutput(PersistentOStream& os) const {
+  os << modelFile_ << ortLibrary_ << threads_ << enabled_ << pionsOnly_;
+}
+
+void MLClusterHadronizationHandler::persistentInput(PersistentIStream& is, int) {
+  is >> modelFile_ >> ortLibrary_ >> threads_ >> enabled_ >> pionsOnly_;
+}
+
+DescribeClass<MLClusterHadronizationHandler, Herwig::ClusterHadronizationHandler>
+    describeHadmlMLClusterHadronizationHandler("hadml_herwig::MLClusterHadronizationHandler", "HadmlHerwig.so");
+
+void MLClusterHadronizationHandler::Init() {
+  static ClassDocumentation<MLClusterHadronizationHandler> documentation(
+      "Herwig's cluster hadronization with the two-body cluster decays from a hadml GAN (ONNX Runtime).");
+  static Parameter<MLClusterHadronizationHandler, std::string> interfaceModelFile(
+      "ModelFile", "The exported hadml generator (.onnx, with hadml metadata); relative paths are "
+      "taken from the directory Herwig read is run in.",
+      &MLClusterHadronizationHandler::modelFile_, "", false, false);
+  static Parameter<MLClusterHadronizationHandler, std::string> interfaceOnnxRuntimeLibrary(
+      "OnnxRuntimeLibrary", "libonnxruntime to load (empty: $HADML_ONNXRUNTIME_LIBRARY, then the one "
+      "hadml was built with).",
+      &MLClusterHadronizationHandler::ortLibrary_, "", false, false);
+  static Parameter<MLClusterHadronizationHandler, int> interfaceThreads(
+      "Threads", "ONNX Runtime intra-op threads.", &MLClusterHadronizationHandler::threads_, 1, 1, 64, false,
+      false, Interface::limited);
+  static Switch<MLClusterHadronizationHandler, bool> interfaceEnabled(
+      "Enabled", "Use the GAN for two-body cluster decays.", &MLClusterHadronizationHandler::enabled_, true,
+      false, false);
+  static SwitchOption interfaceEnabledYes(interfaceEnabled, "Yes", "GAN decays", true);
+  static SwitchOption interfaceEnabledNo(interfaceEnabled, "No", "Herwig's own decays", false);
+  static Switch<MLClusterHadronizationHandler, bool> interfaceSpecies(
+      "Species", "Which two-body decays the GAN does.", &MLClusterHadronizationHandler::pionsOnly_, false,
+      false, false);
+  static SwitchOption interfaceSpeciesAll(interfaceSpecies, "All", "every two-body cluster decay", false);
+  static SwitchOption interfaceSpeciesPions(interfaceSpecies, "PionsOnly",
+                                            "only pi pi pairs (others: Herwig's decay)", true);
+}

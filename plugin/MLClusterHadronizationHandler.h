@@ -1,0 +1,69 @@
+// -*- C++ -*-
+// hadml::MLClusterHadronizationHandler: Herwig's cluster hadronization with the final two-body
+// cluster decays done by a GAN (hadml::Decayer, ONNX Runtime).
+//
+// Herwig's chain runs unchanged (gluon splitting, cluster formation, colour reconnection,
+// fission, light-cluster decays), driven through the components configured on this handler (the
+// base class's interfaces). Only the last stage differs: every cluster that Herwig's
+// ClusterDecayer would decay into two hadrons gets its hadron species from Herwig's
+// HadronSelector as usual, and its decay direction from the GAN, one ONNX Runtime batch per
+// event, with noise from Herwig's own random generator. Clusters the GAN cannot decay (below
+// threshold, unexpected input, species excluded by `Species`) go to Herwig's own
+// ClusterDecayer::decayIntoTwoHadrons; the counts are reported at the end of the run.
+#ifndef HADML_MLClusterHadronizationHandler_H
+#define HADML_MLClusterHadronizationHandler_H
+
+#include <memory>
+#include <string>
+
+#include "Herwig/Hadronization/ClusterHadronizationHandler.h"
+
+namespace hadml {
+class Decayer;
+}
+
+namespace hadml_herwig {
+
+using namespace ThePEG;
+
+class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler {
+ public:
+  MLClusterHadronizationHandler();
+  ~MLClusterHadronizationHandler() override;
+
+  void handle(EventHandler& ch, const tPVector& tagged, const Hint& hint) override;
+
+  void persistentOutput(PersistentOStream& os) const;
+  void persistentInput(PersistentIStream& is, int version);
+  static void Init();
+
+ protected:
+  IBPtr clone() const override { return new_ptr(*this); }
+  IBPtr fullclone() const override { return new_ptr(*this); }
+  void doinit() override;
+  void doinitrun() override;
+  void dofinish() override;
+
+ private:
+  MLClusterHadronizationHandler& operator=(const MLClusterHadronizationHandler&) = delete;
+
+  template <class Ptr>
+  Ptr component(const std::string& owner_interface) const;
+  std::unique_ptr<hadml::Decayer> openModel() const;
+  void mlDecay(const std::vector<Herwig::ClusterPtr>& clusters, tPVector& finalHadrons);
+
+  // configuration (persistent)
+  std::string modelFile_;
+  std::string ortLibrary_;
+  int threads_ = 1;
+  bool enabled_ = true;
+  bool pionsOnly_ = false;
+
+  // run state
+  std::shared_ptr<hadml::Decayer> decayer_;
+  long nML_ = 0, nBelowThreshold_ = 0, nInvalid_ = 0, nSpecies_ = 0;
+};
+
+}  // namespace hadml_herwig
+
+#endif

@@ -1,0 +1,1 @@
+"""Comparing two event samples: observables, event shapes, distances, a classifier test, plots."""

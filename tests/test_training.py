@@ -103,6 +103,11 @@ def test_training_checkpoint_and_resume(samples, tmp_path, mode):
     assert s2["epochs"] == 3
     hist = (tmp_path / mode / "history.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in hist] == [1, 2, 3]
+    # a fresh start forgets the old history
+    cfg.train.epochs = 1
+    Trainer(cfg, resume=False, quiet=True).fit()
+    hist = (tmp_path / mode / "history.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in hist] == [1]
 
 
 def test_same_seed_same_training(samples, tmp_path):

@@ -100,6 +100,8 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         if resume and (self.out / CHECKPOINT_LAST).is_file():
             self._load(self.out / CHECKPOINT_LAST)
+        elif self.dist.main and (self.out / HISTORY).is_file():
+            (self.out / HISTORY).unlink()  # a fresh start: the old history does not belong to it
         self.Gm, self.Dm = self.G, self.D
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP

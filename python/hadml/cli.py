@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -194,13 +193,89 @@ def compare_cmd(
     show_default=True,
     help="Output directory.",
 )
-def demo(out: Path) -> None:
-    """Run the main job end to end on the embedded default."""
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A real sample (HadML cluster file or HepMC) instead of the embedded default.",
+)
+@click.option(
+    "--target",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --data: the sample whose hadrons the GAN fits (default: --data itself).",
+)
+@click.option("--events", type=int, default=20000, show_default=True, help="Events per synthetic sample.")
+@click.option("--budget", type=float, default=180.0, show_default=True, help="Training time budget [s].")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--herwig", is_flag=True, help="Add native-vs-ML Herwig LEP runs through the plugin.")
+def demo(
+    out: Path, data: Path | None, target: Path | None, events: int, budget: float, seed: int, herwig: bool
+) -> None:
+    """Run the main job end to end: samples, GAN fit, ONNX, C++ decays, HepMC3, comparison."""
     from .demo import run_demo
 
-    t0 = time.perf_counter()
-    run_demo(out, console)
-    console.print(f"[bold]total time[/bold] {time.perf_counter() - t0:.1f} s")
+    if herwig:
+        from .herwig import herwig_available
+
+        if not herwig_available():
+            _fail("--herwig: Herwig is not installed (Herwig / herwig-config not on PATH)")
+    run_demo(out, console, data, target, events, budget, seed, herwig)
+
+
+@main.command("herwig-lib")
+@click.option("--dir", "as_dir", is_flag=True, help="Print the directory (for Herwig's -l option).")
+def herwig_lib(as_dir: bool) -> None:
+    """Print the path of the Herwig plugin, for a card's 'library' line or Herwig -l."""
+    from .herwig import plugin_path
+
+    try:
+        p = plugin_path()
+    except FileNotFoundError as err:
+        _fail(str(err))
+    click.echo(str(p.parent if as_dir else p))
+
+
+@main.group("herwig")
+def herwig_group() -> None:
+    """Herwig 7 runs with the GAN (needs Herwig installed)."""
+
+
+@herwig_group.command("run")
+@click.option(
+    "--model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Exported generator (default: the model shipped in models/).",
+)
+@click.option("--events", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HepMC output file."
+)
+@click.option("--native", is_flag=True, help="Herwig's own cluster decays (no GAN).")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="LINE",
+    help="Extra card line, e.g. 'set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0' (repeatable).",
+)
+def herwig_run(
+    model: Path | None, events: int, seed: int, out: Path, native: bool, settings: tuple[str, ...]
+) -> None:
+    """Herwig read + run of LEP.in at 91.2 GeV (OnShell, Trial 1), with or without the GAN."""
+    import shutil as _sh
+
+    from .herwig import herwig_available, run_lep
+
+    if not herwig_available():
+        _fail("Herwig is not installed (Herwig / herwig-config not on PATH)")
+    work = out.parent / (out.name + ".work")
+    try:
+        with _progress(f"Herwig: {events} events, seed {seed}"):
+            hepmc = run_lep(work, events, seed, model=model, ml=not native, settings=list(settings))
+    except (RuntimeError, FileNotFoundError) as err:
+        _fail(str(err))
+    _sh.move(str(hepmc), str(out))
+    console.print(f"wrote {out} (logs in {work})")
 
 
 def _np_summary(x: np.ndarray) -> str:

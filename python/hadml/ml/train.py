@@ -74,6 +74,12 @@ def gather_events(
     return torch.repeat_interleave(starts[sel], c) + within, ev
 
 
+def target_split_seed(cfg: Config) -> int:
+    """The target file's split: the clusters file's own when it is the same file (closure)."""
+    same = not cfg.data.target or Path(cfg.data.target).resolve() == Path(cfg.data.clusters).resolve()
+    return cfg.data.split_seed if same else cfg.data.split_seed + 1
+
+
 class Trainer:
     def __init__(self, cfg: Config, resume: bool = True, quiet: bool = False):
         self.cfg = cfg
@@ -135,7 +141,7 @@ class Trainer:
         if cfg.train.mode == "event":
             tgt = cfg.data.target or cfg.data.clusters
             counts, p4 = load_hadrons(tgt, cfg.data.max_events)
-            tmask = split_events(counts.size, cfg.data.train_fraction, cfg.data.split_seed + 1)
+            tmask = split_events(counts.size, cfg.data.train_fraction, target_split_seed(cfg))
             rows = np.repeat(tmask, counts)
             self.real_counts = self._t(counts[tmask], torch.long)
             self.real_starts = self._t(np.concatenate([[0], np.cumsum(counts[tmask])[:-1]]), torch.long)

@@ -1,0 +1,109 @@
+"""Running Herwig 7 with hadml's plugin: where the plugin and cards are, and LEP runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+PLUGIN = "HadmlHerwig.so"
+DEFAULT_MODEL = "hadml_lep91_nominal.onnx"
+
+
+def _package_dir() -> Path:
+    spec = importlib.util.find_spec("hadml._core")
+    assert spec is not None and spec.origin
+    return Path(spec.origin).parent
+
+
+def _repo_dir() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "herwig_inputs").is_dir() else None
+
+
+def herwig_available() -> bool:
+    return shutil.which("Herwig") is not None and shutil.which("herwig-config") is not None
+
+
+def plugin_path() -> Path:
+    """The installed ThePEG plugin (built only where herwig-config was found)."""
+    p = _package_dir() / "herwig" / PLUGIN
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"{p} does not exist: hadml was built without Herwig (herwig-config not on PATH at build "
+            "time); install Herwig 7, then reinstall hadml"
+        )
+    return p
+
+
+def _data_dir(name: str) -> Path:
+    for base in (_package_dir() / "share", _repo_dir()):
+        if base is not None and (base / name).is_dir():
+            return base / name
+    raise FileNotFoundError(f"hadml's {name}/ directory was not found")
+
+
+def cards_dir() -> Path:
+    return _data_dir("herwig_inputs")
+
+
+def default_model() -> Path:
+    return _data_dir("models") / DEFAULT_MODEL
+
+
+def run_lep(
+    out: Path,
+    events: int,
+    seed: int,
+    model: Path | None = None,
+    ml: bool = True,
+    settings: list[str] | None = None,
+    name: str | None = None,
+) -> Path:
+    """Herwig read + run of the LEP card (native, or with the GAN when ``ml``); returns the
+    HepMC (IO_GenEvent) file. ``settings``: extra card lines (e.g. 'set ...:ClSmrLight 0')."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = name or ("LEP-ML" if ml else "LEP")
+    lines = ["read LEP-common.in"]
+    if ml:
+        model = Path(model or default_model()).resolve()
+        lines += ["read ML.in", f"set /Herwig/Hadronization/MLHandler:ModelFile {model}"]
+    lines += list(settings or [])
+    lines += [
+        f"set /Herwig/Analysis/HepMC:Filename {name}.hepmc",
+        "cd /Herwig/Generators",
+        f"saverun {name} EventGenerator",
+    ]
+    card = out / f"{name}.in"
+    card.write_text("\n".join(lines) + "\n")
+    read = ["Herwig", "read", card.name, "-i", str(cards_dir())]
+    if ml:
+        read += ["-l", str(plugin_path().parent)]
+    env = dict(os.environ)
+    _check(subprocess.run(read, cwd=out, capture_output=True, text=True, env=env), "Herwig read", out)
+    run = ["Herwig", "run", f"{name}.run", "-N", str(events), "-s", str(seed), "-q"]
+    if ml:
+        run += ["-l", str(plugin_path().parent)]
+    _check(subprocess.run(run, cwd=out, capture_output=True, text=True, env=env), "Herwig run", out)
+    return out / f"{name}.hepmc"
+
+
+def _check(r: subprocess.CompletedProcess, what: str, out: Path) -> None:
+    (out / f"{what.replace(' ', '_')}.log").write_text(r.stdout + r.stderr)
+    if r.returncode != 0:
+        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{what} failed (exit {r.returncode}) in {out}:\n{tail}")
+
+
+def run_pair(model: Path, events: int, seed: int, out: Path) -> dict:
+    """Native and ML LEP runs with the same seed, and their comparison."""
+    from .compare.report import compare
+    from .data.io import load_events
+
+    native = run_lep(out / "native", events, seed, ml=False)
+    ml = run_lep(out / "ml", events, seed, model=model, ml=True)
+    cmp = compare(load_events(native), load_events(ml), ("Herwig", "Herwig+GAN"), out / "compare")
+    return {"native": str(native), "ml": str(ml), "comparison": cmp.to_json()}

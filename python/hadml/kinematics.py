@@ -123,6 +123,7 @@ def _axis(frames: FloatArray) -> tuple[FloatArray, FloatArray]:
     return n, p
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _boost(
     k: FloatArray,
     m: FloatArray,
@@ -136,19 +137,6 @@ def _boost(
 
     Both branches of each ``where`` are evaluated; the one not taken may divide 0 by 0 (a vector
     at rest along the axis), hence the errstate. The branch taken never does for valid input."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _boost_impl(k, m, E, n, pabs, M, s)
-
-
-def _boost_impl(
-    k: FloatArray,
-    m: FloatArray,
-    E: FloatArray,
-    n: FloatArray,
-    pabs: FloatArray,
-    M: FloatArray,
-    s: float,
-) -> FloatArray:
     e = k[..., 0]
     kvec = k[..., 1:]
     kpar = np.sum(n * kvec, axis=-1)

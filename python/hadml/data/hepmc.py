@@ -98,16 +98,7 @@ def read_hepmc(
             fs_p4.extend(_p4(q) for q in final)
     if n_read == 0:
         raise DataFormatError(str(p), "-", "no HepMC events in file")
-    table = ClusterTable(
-        counts=np.asarray(counts, dtype=np.int64),
-        cluster=np.asarray(cl, dtype=np.float64).reshape(-1, 4),
-        parton_pid=np.asarray(ppid, dtype=np.int32).reshape(-1, 2),
-        parton=np.asarray(parton, dtype=np.float64).reshape(-1, 2, 4),
-        hadron_pid=np.asarray(hpid, dtype=np.int32).reshape(-1, 2),
-        hadron=np.asarray(had, dtype=np.float64).reshape(-1, 2, 4),
-        source=str(p),
-        line=np.asarray(lines, dtype=np.int64),
-    )
+    table = ClusterTable.from_rows(counts, ppid, parton, cl, hpid, had, str(p), lines)
     hadrons = (
         np.asarray(fs_counts, dtype=np.int64),
         np.asarray(fs_pid, dtype=np.int32),

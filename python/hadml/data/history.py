@@ -93,16 +93,7 @@ def read_history_file(path: str | Path) -> tuple[ClusterTable, ak.Array, tuple[n
         pids.append(len(objs))
     if not events:
         raise DataFormatError(str(path), "-", "file holds no events")
-    table = ClusterTable(
-        counts=np.asarray(counts, dtype=np.int64),
-        cluster=np.asarray(clusters, dtype=np.float64).reshape(-1, 4),
-        parton_pid=np.asarray(ppids, dtype=np.int32).reshape(-1, 2),
-        parton=np.asarray(partons, dtype=np.float64).reshape(-1, 2, 4),
-        hadron_pid=np.asarray(hpids, dtype=np.int32).reshape(-1, 2),
-        hadron=np.asarray(hadrons, dtype=np.float64).reshape(-1, 2, 4),
-        source=str(path),
-        line=np.asarray(lines),
-    )
+    table = ClusterTable.from_rows(counts, ppids, partons, clusters, hpids, hadrons, str(path), lines)
     history = ak.Array(
         [
             [

@@ -63,6 +63,30 @@ class ClusterTable:
     line: np.ndarray | None = None
     meta: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_rows(
+        cls,
+        counts: list[int],
+        parton_pid: list,
+        parton: list,
+        cluster: list,
+        hadron_pid: list,
+        hadron: list,
+        source: str = "",
+        line: list[int] | None = None,
+    ) -> ClusterTable:
+        """Build from per-cluster Python lists (readers that walk records one by one)."""
+        return cls(
+            counts=np.asarray(counts, dtype=np.int64),
+            cluster=np.asarray(cluster, dtype=np.float64).reshape(-1, 4),
+            parton_pid=np.asarray(parton_pid, dtype=np.int32).reshape(-1, 2),
+            parton=np.asarray(parton, dtype=np.float64).reshape(-1, 2, 4),
+            hadron_pid=np.asarray(hadron_pid, dtype=np.int32).reshape(-1, 2),
+            hadron=np.asarray(hadron, dtype=np.float64).reshape(-1, 2, 4),
+            source=source,
+            line=None if line is None else np.asarray(line, dtype=np.int64),
+        )
+
     def __post_init__(self) -> None:
         n = int(self.counts.sum()) if self.counts.size else 0
         shapes = {

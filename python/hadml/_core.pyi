@@ -54,5 +54,11 @@ class Decayer:
         self, t: ArrayLike, clusters: ArrayLike, m1: ArrayLike, m2: ArrayLike, flip: ArrayLike
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
     def benchmark(
-        self, clusters: ArrayLike, m1: ArrayLike, m2: ArrayLike, batch: int, seconds: float = 1.0, seed: int = 1
+        self,
+        clusters: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        batch: int,
+        seconds: float = 1.0,
+        seed: int = 1,
     ) -> dict[str, float]: ...

@@ -33,8 +33,7 @@ def data_info(path: Path, skip_bad: bool) -> None:
     """Summarise a sample: events, clusters, pids, mass and energy ranges, conservation."""
     from .data.summary import summarise
 
-    with _progress(f"reading {path}"):
-        events = _load_or_fail(path, skip_bad)
+    events = _load_or_fail(path, skip_bad)
     summarise(events, console, title=str(path))
 
 
@@ -48,8 +47,7 @@ def data_convert(src: Path, dst: Path, skip_bad: bool) -> None:
 
     if dst.suffix != ".root":
         _fail(f"{dst}: the output must be a .root file")
-    with _progress(f"reading {src}"):
-        events = _load_or_fail(src, skip_bad)
+    events = _load_or_fail(src, skip_bad)
     with _progress(f"writing {dst}"):
         write_root(dst, events)
     console.print(f"wrote {len(events)} events to {dst}")
@@ -87,11 +85,27 @@ def data_gun(dst: Path, n_events: int, seed: int, clsmr: float, cldir: bool, tem
 
 
 def _load_or_fail(path: Path, skip_bad: bool):  # type: ignore[no-untyped-def]
-    from .data.errors import DataFormatError
-    from .data.io import load_events
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .data.errors import DataFormatError
+    from .data.io import load_events, sniff
+
+    mode = "skip" if skip_bad else "raise"
     try:
-        events = load_events(path, on_error="skip" if skip_bad else "raise")
+        if sniff(path) == "hepmc":  # read event by event: a progress bar
+            with Progress(
+                TextColumn(f"reading {path.name}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("read", total=None)
+                events = load_events(path, on_error=mode, progress=lambda n: bar.update(task, completed=n))
+        else:  # one vectorised pass
+            with _progress(f"reading {path}"):
+                events = load_events(path, on_error=mode)
     except DataFormatError as err:
         _fail(str(err))
     if skip_bad and "skipped" in events.attrs:
@@ -170,10 +184,8 @@ def compare_cmd(
     names = tuple(x.strip() for x in labels.split(","))
     if len(names) != 2 or not all(names):
         _fail("--labels needs two comma-separated names")
-    with _progress(f"reading {a}"):
-        ea = _load_or_fail(a, skip_bad)
-    with _progress(f"reading {b}"):
-        eb = _load_or_fail(b, skip_bad)
+    ea = _load_or_fail(a, skip_bad)
+    eb = _load_or_fail(b, skip_bad)
     if max_events:
         ea, eb = ea[:max_events], eb[:max_events]
     try:

@@ -11,6 +11,7 @@ without known partons (a simplified fission vertex whose parent carries the clus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,12 @@ def _p4(p) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 def read_hepmc(
-    path: str | Path, on_error: str = "raise", max_events: int | None = None
+    path: str | Path,
+    on_error: str = "raise",
+    max_events: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[ClusterTable, HepMCHadrons, SkipReport]:
+    """``progress(n)`` is called with the number of events read, every 200 events."""
     import pyhepmc
 
     check_mode(on_error)
@@ -50,6 +55,8 @@ def read_hepmc(
             if max_events is not None and n_read >= max_events:
                 break
             n_read += 1
+            if progress is not None and n_read % 200 == 0:
+                progress(n_read)
             if ev.momentum_unit != pyhepmc.Units.GEV:
                 ev.set_units(pyhepmc.Units.GEV, ev.length_unit)
             rows = []

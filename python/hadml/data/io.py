@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import awkward as ak
@@ -48,11 +49,13 @@ def hadrons_only_events(counts: np.ndarray, pid: np.ndarray, p4: np.ndarray) -> 
     return to_awkward(empty, (counts, pid, p4))
 
 
-def load_events(path: str | Path, on_error: str = "raise") -> ak.Array:
+def load_events(
+    path: str | Path, on_error: str = "raise", progress: Callable[[int], None] | None = None
+) -> ak.Array:
     """Read any supported file into the awkward event representation (see events.py).
 
     With ``on_error='skip'`` the returned array's ``attrs['skipped']`` says what was dropped."""
-    events = _load(path, on_error)
+    events = _load(path, on_error, progress)
     if "source" not in events.attrs:
         events.attrs["source"] = str(path)
     return events
@@ -63,14 +66,14 @@ def _with_report(events: ak.Array, summary: str) -> ak.Array:
     return events
 
 
-def _load(path: str | Path, on_error: str) -> ak.Array:
+def _load(path: str | Path, on_error: str, progress: Callable[[int], None] | None = None) -> ak.Array:
     kind = sniff(path)
     if kind == "root":
         return read_root(path)
     if kind == "hepmc":
         from .hepmc import read_hepmc
 
-        table, hadrons, report = read_hepmc(path, on_error=on_error)
+        table, hadrons, report = read_hepmc(path, on_error=on_error, progress=progress)
         return _with_report(to_awkward(table, hadrons), report.summary())
     if kind == "history":
         from .history import read_history_file

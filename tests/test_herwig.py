@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -109,5 +110,5 @@ def test_missing_model_is_a_setup_error(tmp_path):
 
 
 def test_cli_herwig_lib():
-    out = subprocess.run(["hadml", "herwig-lib"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "hadml.cli", "herwig-lib"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip().endswith("HadmlHerwig.so")

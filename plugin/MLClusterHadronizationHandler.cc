@@ -6,13 +6,6 @@
 #include <vector>
 
 #include "Herwig/Hadronization/Cluster.h"
-#include "Herwig/Hadronization/ClusterDecayer.h"
-#include "Herwig/Hadronization/ClusterFinder.h"
-#include "Herwig/Hadronization/ClusterFissioner.h"
-#include "Herwig/Hadronization/ColourReconnector.h"
-#include "Herwig/Hadronization/HadronSelector.h"
-#include "Herwig/Hadronization/LightClusterDecayer.h"
-#include "Herwig/Hadronization/PartonSplitter.h"
 #include "ThePEG/EventRecord/Step.h"
 #include "ThePEG/Interface/ClassDocumentation.h"
 #include "ThePEG/Interface/Parameter.h"
@@ -101,13 +94,39 @@ void MLClusterHadronizationHandler::doinit() {
   if (!modelFile_.empty() && modelFile_[0] != '/') {
     if (const char* pwd = std::getenv("PWD")) modelFile_ = std::string(pwd) + "/" + modelFile_;
   }
+  resolveComponents();
   openModel();
+}
+
+void MLClusterHadronizationHandler::resolveComponents() {
+  splitter_ = component<Herwig::PartonSplitterPtr>("PartonSplitter");
+  finder_ = component<Herwig::ClusterFinderPtr>("ClusterFinder");
+  reconnector_ = component<Herwig::ColourReconnectorPtr>("ColourReconnector");
+  fissioner_ = component<Herwig::ClusterFissionerPtr>("ClusterFissioner");
+  lightDecayer_ = component<Herwig::LightClusterDecayerPtr>("LightClusterDecayer");
+  clusterDecayer_ = component<Herwig::ClusterDecayerPtr>("ClusterDecayer");
+  const auto* reduceSwitch =
+      dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(IBPtr(this), "ReduceToTwoComponents"));
+  reduceFirst_ = reduceSwitch == nullptr || reduceSwitch->get(*this) != 0;
+  const auto* selRef =
+      dynamic_cast<const ReferenceBase*>(BaseRepository::FindInterface(clusterDecayer_, "HadronSelector"));
+  selector_ = selRef ? dynamic_ptr_cast<Herwig::HadronSelectorPtr>(selRef->get(*clusterDecayer_))
+                     : Herwig::HadronSelectorPtr();
+  const auto* onShellSwitch = dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(clusterDecayer_, "OnShell"));
+  if (!selector_ || onShellSwitch == nullptr) {
+    throw InitException() << fullName() << ": cannot read ClusterDecayer:HadronSelector/OnShell"
+                          << Exception::setuperror;
+  }
+  onShell_ = onShellSwitch->get(*clusterDecayer_) != 0;
 }
 
 void MLClusterHadronizationHandler::doinitrun() {
   Herwig::ClusterHadronizationHandler::doinitrun();
   nML_ = nBelowThreshold_ = nInvalid_ = nSpecies_ = 0;
-  if (enabled_) decayer_ = openModel();
+  if (enabled_) {
+    resolveComponents();
+    decayer_ = openModel();
+  }
 }
 
 void MLClusterHadronizationHandler::dofinish() {
@@ -130,23 +149,14 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
     Herwig::ClusterHadronizationHandler::handle(ch, tagged, hint);
     return;
   }
-  const auto splitter = component<Herwig::PartonSplitterPtr>("PartonSplitter");
-  const auto finder = component<Herwig::ClusterFinderPtr>("ClusterFinder");
-  const auto reconnector = component<Herwig::ColourReconnectorPtr>("ColourReconnector");
-  const auto fissioner = component<Herwig::ClusterFissionerPtr>("ClusterFissioner");
-  const auto light = component<Herwig::LightClusterDecayerPtr>("LightClusterDecayer");
-  const auto* reduceSwitch =
-      dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(IBPtr(this), "ReduceToTwoComponents"));
-  const bool reduceFirst = reduceSwitch == nullptr || reduceSwitch->get(*this) != 0;
-
   PVector partons(tagged.begin(), tagged.end());
   const Energy2 q02 = 1.01 * sqr(getParticleData(ParticleID::g)->constituentMass());
   for (auto& p : partons) {
     if (p->scale() < q02) p->scale(q02);
   }
-  splitter->split(partons);
-  ClusterVector clusters = finder->formClusters(partons);
-  if (reduceFirst) finder->reduceToTwoComponents(clusters);
+  splitter_->split(partons);
+  ClusterVector clusters = finder_->formClusters(partons);
+  if (reduceFirst_) finder_->reduceToTwoComponents(clusters);
 
   const ClusterVector saved = clusters;
   tPVector finalHadrons;
@@ -158,7 +168,7 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
       for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
       (cl->numComponents() > 2 || fromCluster ? others : reconnectable).push_back(cl);
     }
-    reconnector->rearrange(reconnectable);
+    reconnector_->rearrange(reconnectable);
     // the clusters' constituents become their parents again after reconnection
     tPVector constituents;
     for (const auto& cl : reconnectable) {
@@ -172,12 +182,12 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
       cl->colParticle()->addChild(cl);
       cl->antiColParticle()->addChild(cl);
     }
-    finder->reduceToTwoComponents(reconnectable);
+    finder_->reduceToTwoComponents(reconnectable);
     clusters.assign(reconnectable.begin(), reconnectable.end());
     clusters.insert(clusters.end(), others.begin(), others.end());
-    finalHadrons = fissioner->fission(clusters, isSoftUnderlyingEventON());
-    if (!reduceFirst) finder->reduceToTwoComponents(clusters);
-    lightOK = light->decay(clusters, finalHadrons);
+    finalHadrons = fissioner_->fission(clusters, isSoftUnderlyingEventON());
+    if (!reduceFirst_) finder_->reduceToTwoComponents(clusters);
+    lightOK = lightDecayer_->decay(clusters, finalHadrons);
     if (!lightOK) {
       clusters = saved;
       for (const auto& cl : clusters) cl->undecay();
@@ -204,15 +214,6 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
 }
 
 void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVector& finalHadrons) {
-  const auto clusterDecayer = component<Herwig::ClusterDecayerPtr>("ClusterDecayer");
-  const auto* selRef = dynamic_cast<const ReferenceBase*>(BaseRepository::FindInterface(clusterDecayer, "HadronSelector"));
-  const auto selector = selRef ? dynamic_ptr_cast<Herwig::HadronSelectorPtr>(selRef->get(*clusterDecayer)) : Herwig::HadronSelectorPtr();
-  const auto* onShellSwitch = dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(clusterDecayer, "OnShell"));
-  if (!selector || onShellSwitch == nullptr) {
-    throw Exception() << fullName() << ": cannot read ClusterDecayer:HadronSelector/OnShell" << Exception::runerror;
-  }
-  const bool onShell = onShellSwitch->get(*clusterDecayer) != 0;
-
   struct Job {
     ClusterPtr cluster;
     PPtr h1, h2;
@@ -225,7 +226,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
       fallback.push_back(cl);
       continue;
     }
-    const auto pair = selector->chooseHadronPair(cl->mass(), cl->particle(0)->dataPtr(), cl->particle(1)->dataPtr());
+    const auto pair = selector_->chooseHadronPair(cl->mass(), cl->particle(0)->dataPtr(), cl->particle(1)->dataPtr());
     if (!pair.first || !pair.second) {
       throw Exception() << fullName() << ": no hadron pair for a cluster of mass " << cl->mass() / GeV << " GeV"
                         << Exception::eventerror;
@@ -236,7 +237,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
       continue;
     }
     PPtr h1, h2;
-    if (onShell) {
+    if (onShell_) {
       h1 = pair.first->produceParticle(pair.first->mass());
       h2 = pair.second->produceParticle(pair.second->mass());
     } else {
@@ -301,7 +302,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     ++nML_;
   }
   for (const auto& cl : fallback) {
-    const auto prod = clusterDecayer->decayIntoTwoHadrons(cl);
+    const auto prod = clusterDecayer_->decayIntoTwoHadrons(cl);
     if (!prod.first || !prod.second) {
       throw Exception() << fullName() << ": Herwig's fallback decay failed" << Exception::eventerror;
     }

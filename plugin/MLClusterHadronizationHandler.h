@@ -16,7 +16,14 @@
 #include <memory>
 #include <string>
 
+#include "Herwig/Hadronization/ClusterDecayer.h"
+#include "Herwig/Hadronization/ClusterFinder.h"
+#include "Herwig/Hadronization/ClusterFissioner.h"
 #include "Herwig/Hadronization/ClusterHadronizationHandler.h"
+#include "Herwig/Hadronization/ColourReconnector.h"
+#include "Herwig/Hadronization/HadronSelector.h"
+#include "Herwig/Hadronization/LightClusterDecayer.h"
+#include "Herwig/Hadronization/PartonSplitter.h"
 
 namespace hadml {
 class Decayer;
@@ -59,8 +66,18 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   bool enabled_ = true;
   bool pionsOnly_ = false;
 
-  // run state
+  // run state: the decayer, and Herwig's components resolved once in doinitrun()
+  void resolveComponents();
   std::shared_ptr<hadml::Decayer> decayer_;
+  Herwig::PartonSplitterPtr splitter_;
+  Herwig::ClusterFinderPtr finder_;
+  Herwig::ColourReconnectorPtr reconnector_;
+  Herwig::ClusterFissionerPtr fissioner_;
+  Herwig::LightClusterDecayerPtr lightDecayer_;
+  Herwig::ClusterDecayerPtr clusterDecayer_;
+  Herwig::HadronSelectorPtr selector_;
+  bool reduceFirst_ = true;
+  bool onShell_ = true;
   long nML_ = 0, nBelowThreshold_ = 0, nInvalid_ = 0, nSpecies_ = 0;
 };
 

@@ -39,7 +39,8 @@ def plugin_path() -> Path:
 
 
 def _data_dir(name: str) -> Path:
-    for base in (_package_dir() / "share", _repo_dir()):
+    # a source checkout (editable install) first: its cards and models are the current ones
+    for base in (_repo_dir(), _package_dir() / "share"):
         if base is not None and (base / name).is_dir():
             return base / name
     raise FileNotFoundError(f"hadml's {name}/ directory was not found")

@@ -36,7 +36,7 @@ def main() -> None:
                     f"train.epochs={args.epochs}",
                     "train.eval_every=1000",
                     f"train.threads={args.threads}",
-                    "data.train_fraction=1.0",
+                    "data.train_fraction=0.9",
                 ],
             )
             s = Trainer(cfg, resume=False, quiet=True).fit()

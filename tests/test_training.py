@@ -205,3 +205,8 @@ def test_torchrun_two_processes(samples, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out / "best.pt").is_file()
     assert json.loads((out / "summary.json").read_text())["epochs"] == 2
+
+
+def test_no_held_out_split_is_a_clear_error(samples, tmp_path):
+    with pytest.raises(ValueError, match="leaves no training or no held-out"):
+        Trainer(tiny(samples, tmp_path / "x", "data.train_fraction=1.0"), resume=False, quiet=True)

@@ -129,6 +129,9 @@ class Trainer:
         mask = split_events(table.n_events, cfg.data.train_fraction, cfg.data.split_seed)
         self.names = feature_names(cfg.model.use_partons)
         train_t, held_t = table.select_events(mask), table.select_events(~mask)
+        if train_t.n_clusters == 0 or held_t.n_clusters == 0:
+            raise ValueError(f"data.train_fraction={cfg.data.train_fraction} leaves no training or no held-out "
+                             f"clusters in {cfg.data.clusters} ({table.n_events} events)")
         self.train_arr, self.scaler = cluster_arrays(train_t, None, cfg.model.use_partons)
         self.held_arr, _ = cluster_arrays(held_t, self.scaler, cfg.model.use_partons)
         a = self.train_arr

@@ -142,6 +142,10 @@ def run_demo(
         if "nominal_vs_target" in results and results["nominal_vs_target"]["classifier_auc"]:
             line += f", nominal {results['nominal_vs_target']['classifier_auc']['auc']:.3f}"
         console.print(line)
+    if "herwig" in results:
+        hauc = results["herwig"]["comparison"]["classifier_auc"]
+        console.print(f"Herwig native vs Herwig+GAN ({herwig_events} LEP events each): classifier AUC "
+                      f"{hauc['auc']:.3f} ± {hauc['error']:.3f}; HepMC and plots in {out / 'herwig'}")
     console.print(f"outputs: {out}/ (model.onnx, gan.hepmc3, train/, compare_gan/, demo.json)")
     console.print(f"[bold]total time {total:.0f} s[/bold]")
     return results

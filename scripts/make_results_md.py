@@ -7,27 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
+from hadml.compare.observables import LABELS
+
 ROOT = Path(__file__).resolve().parents[1]
 RES = ROOT / "docs" / "results"
 RUNS = ROOT / "runs"
-KEY = [
-    "E",
-    "pt",
-    "px",
-    "eta",
-    "multiplicity",
-    "nn_dr",
-    "nn_eratio",
-    "pair_theta",
-    "pair_phi",
-    "thrust",
-    "thrust_major",
-    "thrust_minor",
-    "sphericity",
-    "aplanarity",
-    "cluster_theta",
-    "cluster_phi",
-]
+KEY = list(LABELS)  # the observables hadml compare computes, in its order
 
 
 def load(name: str) -> dict | None:

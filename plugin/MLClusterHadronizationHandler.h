@@ -65,6 +65,7 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   int threads_ = 1;
   bool enabled_ = true;
   bool pionsOnly_ = false;
+  bool reportTiming_ = false;
 
   // run state: the decayer, and Herwig's components resolved once in doinitrun()
   void resolveComponents();
@@ -78,7 +79,11 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   Herwig::HadronSelectorPtr selector_;
   bool reduceFirst_ = true;
   bool onShell_ = true;
+  bool currentHandlerSet_ = false;  // this handler has set ClusterHadronizationHandler::currentHandler_
   long nML_ = 0, nBelowThreshold_ = 0, nInvalid_ = 0, nSpecies_ = 0;
+  long nBatches_ = 0;       // events whose GAN decays went to ONNX Runtime
+  double tDecays_ = 0;      // seconds in the GAN's two-body decays (ReportTiming)
+  double tNetwork_ = 0;     // of which in the decayer (ONNX Runtime + pre/post-processing)
 };
 
 }  // namespace hadml_herwig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,28 @@ def test_missing_model_is_a_setup_error(tmp_path):
 def test_cli_herwig_lib():
     out = subprocess.run([sys.executable, "-m", "hadml.cli", "herwig-lib"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip().endswith("HadmlHerwig.so")
+
+
+@pytest.mark.parametrize("which", ["ml", "extreme"])
+def test_run_is_clean_and_counted(runs, which):
+    """Herwig's Cluster/PartonSplitter never fall back to a default handler (they would say so on
+    stderr), and the run log counts the GAN's decays."""
+    out = runs[which].parent
+    assert "Creating new ClusterHadronizationHandler" not in (out / "Herwig_run.log").read_text()
+    log = next(out.glob(f"{which}-S*.log")).read_text()
+    line = next(x for x in log.splitlines() if x.startswith("hadml: "))
+    assert int(line.split()[1]) > 1000, line  # ~7 per event, 200 events
+
+
+def test_report_timing(tmp_path, models):
+    from hadml.herwig import run_lep
+
+    run_lep(tmp_path, 50, 3, model=models[0], ml=True, name="timed",
+            settings=["set /Herwig/Hadronization/MLHandler:ReportTiming Yes"])
+    log = next(tmp_path.glob("timed-S3.log")).read_text()
+    m = re.search(r"hadml: timing: (\d+) ONNX Runtime batches .*?; ([\d.e+-]+) us per event .*? of which "
+                  r"([\d.e+-]+) us in the decayer", log)
+    assert m, log[-2000:]
+    batches, per_event, in_decayer = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    assert batches >= 50  # one ONNX Runtime batch per event (discarded attempts may add a few)
+    assert 0 < in_decayer < per_event

@@ -176,7 +176,7 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
   // or after another cluster handler ran): it sets the pointer and opens the step this handler then
   // fills (StepHandler::newStep() returns the same step within one handle()). Not on every
   // attempt: the step it opens copies the event record, and Trial 1 discards ~90 % of attempts
-  // before they reach a step of their own (this was 1 % of Herwig's time per event).
+  // before they reach a step of their own (this was ~1 % of Herwig's instructions per event).
   // currentHandler() builds a default handler when the pointer is null, so it is only asked once
   // this handler has set it.
   if (!currentHandlerSet_ || Herwig::ClusterHadronizationHandler::currentHandler() != this) {

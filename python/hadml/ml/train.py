@@ -399,6 +399,9 @@ class Trainer:
         if self.dist.world > 1:
             import torch.distributed as dist
 
+            # rank 0 writes the summary and plot first: the ranks tear down together, or gloo's
+            # threads in the rank that left early can abort it (seen here in 1 of ~6 runs)
+            dist.barrier()
             dist.destroy_process_group()
         return summary
 

@@ -249,12 +249,11 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
 
 void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVector& finalHadrons) {
   const ScopeTimer timer(reportTiming_, tDecays_);
-  struct Job {
-    ClusterPtr cluster;
-    PPtr h1, h2;
-  };
-  std::vector<Job> jobs;
-  std::vector<ClusterPtr> fallback;
+  // per-event buffers kept between events (no allocations per event once warm)
+  auto& jobs = scratch_.jobs;
+  auto& fallback = scratch_.fallback;
+  jobs.clear();
+  fallback.clear();
   for (const auto& cl : clusters) {
     if (!(cl->isAvailable() && !cl->isStatusFinal() && cl->isReadyToDecay())) continue;
     if (cl->numComponents() != 2) {
@@ -290,9 +289,16 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   }
 
   const std::size_t n = jobs.size();
-  std::vector<double> c(4 * n), p1(4 * n), m1(n), m2(n), out1(4 * n), out2(4 * n);
-  std::vector<std::uint8_t> has(n);
-  std::vector<hadml::DecayStatus> status(n);
+  auto& c = scratch_.c;
+  auto& p1 = scratch_.p1;
+  auto& m1 = scratch_.m1;
+  auto& m2 = scratch_.m2;
+  auto& out1 = scratch_.out1;
+  auto& out2 = scratch_.out2;
+  auto& has = scratch_.has;
+  auto& status = scratch_.status;
+  c.resize(4 * n), p1.resize(4 * n), m1.resize(n), m2.resize(n), out1.resize(4 * n), out2.resize(4 * n);
+  has.resize(n), status.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& cl = jobs[i].cluster;
     const Lorentz5Momentum& p = cl->momentum();

@@ -13,8 +13,10 @@
 #ifndef HADML_MLClusterHadronizationHandler_H
 #define HADML_MLClusterHadronizationHandler_H
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "Herwig/Hadronization/ClusterDecayer.h"
 #include "Herwig/Hadronization/ClusterFinder.h"
@@ -27,6 +29,7 @@
 
 namespace hadml {
 class Decayer;
+enum class DecayStatus : std::uint8_t;
 }
 
 namespace hadml_herwig {
@@ -79,6 +82,17 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   Herwig::HadronSelectorPtr selector_;
   bool reduceFirst_ = true;
   bool onShell_ = true;
+  struct Scratch {
+    struct Job {
+      Herwig::ClusterPtr cluster;
+      PPtr h1, h2;
+    };
+    std::vector<Job> jobs;
+    std::vector<Herwig::ClusterPtr> fallback;
+    std::vector<double> c, p1, m1, m2, out1, out2;
+    std::vector<std::uint8_t> has;
+    std::vector<hadml::DecayStatus> status;
+  } scratch_;  // mlDecay's per-event buffers, reused
   bool currentHandlerSet_ = false;  // this handler has set ClusterHadronizationHandler::currentHandler_
   long nML_ = 0, nBelowThreshold_ = 0, nInvalid_ = 0, nSpecies_ = 0;
   long nBatches_ = 0;       // events whose GAN decays went to ONNX Runtime

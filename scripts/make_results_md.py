@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from hadml.compare.observables import LABELS
+from hadml.ml.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RES = ROOT / "docs" / "results"
@@ -203,6 +204,7 @@ def model_card(cc: dict | None) -> None:
     if src.is_file():
         shutil.copyfile(src, dst)
     t = train_summary("closure_cluster")
+    m = load_config(ROOT / "configs" / "closure_cluster.yaml").model
     lines = [
         "# hadml_lep91_nominal.onnx",
         "",
@@ -213,7 +215,7 @@ def model_card(cc: dict | None) -> None:
         "",
         "- inputs: cluster four-momentum (min-max scaled, scales in the metadata), 10 Gaussian noise values;",
         "- output: (θ, φ) of the first hadron in the cluster rest frame (convention `hadml-1`, README);",
-        "- architecture: MLP 2 × 256 with batch norm and LeakyReLU, tanh output;",
+        f"- architecture: MLP {m.layers} × {m.hidden} with batch norm and LeakyReLU, tanh output;",
         "- training: `hadml train configs/closure_cluster.yaml` (5 D steps per G step, Adam 1e-3 / 1e-4,",
         "  batch 10 000, 20-minute CPU budget), model selection by held-out W1 of θ and φ;",
         "- export: `hadml export runs/closure_cluster/best.pt models/hadml_lep91_nominal.onnx`.",

@@ -145,8 +145,29 @@ void MLClusterHadronizationHandler::doinitrun() {
   currentHandlerSet_ = false;
   if (enabled_) {
     resolveComponents();
-    decayer_ = openModel();
+    decayer_ = openModelAndRun();
   }
+}
+
+// Opens the model and runs it once on fixed inputs (no random numbers): a model that opens but
+// cannot run is a setup error here, not a crash in the first event, and ONNX Runtime's first-run
+// allocations (its memory arena, the execution plan) are made before the event loop.
+std::shared_ptr<hadml::Decayer> MLClusterHadronizationHandler::openModelAndRun() const {
+  std::shared_ptr<hadml::Decayer> decayer = openModel();
+  const double cluster[4] = {10.0, 1.0, 2.0, 3.0}, m[1] = {0.13957}, flip[1] = {0.25};
+  const double parton1[4] = {5.0, 1.0, 1.0, 4.0};
+  const std::uint8_t has[1] = {1};
+  const std::vector<float> noise(decayer->noise_dim(), 0.5f);
+  double h1[4], h2[4];
+  hadml::DecayStatus status[1];
+  try {
+    decayer->decay(hadml::DecayInput{1, cluster, m, m, parton1, has, noise.data(), flip},
+                   hadml::DecayOutput{h1, h2, nullptr, nullptr, status});
+  } catch (const std::exception& e) {
+    throw InitException() << fullName() << ":ModelFile '" << modelFile_ << "' opens but does not run: " << e.what()
+                          << Exception::setuperror;
+  }
+  return decayer;
 }
 
 void MLClusterHadronizationHandler::dofinish() {
@@ -197,6 +218,8 @@ void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tag
   bool lightOK = false;
   for (int tries = 0; !lightOK && tries < 10; ++tries) {
     ClusterVector reconnectable, others;
+    reconnectable.reserve(clusters.size());
+    others.reserve(clusters.size());
     for (const auto& cl : clusters) {
       bool fromCluster = false;
       for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
@@ -379,7 +402,8 @@ void MLClusterHadronizationHandler::Init() {
       "hadml was built with).",
       &MLClusterHadronizationHandler::ortLibrary_, "", false, false);
   static Parameter<MLClusterHadronizationHandler, int> interfaceThreads(
-      "Threads", "ONNX Runtime intra-op threads.", &MLClusterHadronizationHandler::threads_, 1, 1, 64, false,
+      "Threads", "ONNX Runtime intra-op threads (1: no thread besides Herwig's; more also put glibc's malloc "
+      "in its slower multi-threaded mode for the whole run).", &MLClusterHadronizationHandler::threads_, 1, 1, 64, false,
       false, Interface::limited);
   static Switch<MLClusterHadronizationHandler, bool> interfaceEnabled(
       "Enabled", "Use the GAN for two-body cluster decays.", &MLClusterHadronizationHandler::enabled_, true,

@@ -60,6 +60,7 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   template <class Ptr>
   Ptr component(const std::string& owner_interface) const;
   std::unique_ptr<hadml::Decayer> openModel() const;
+  std::shared_ptr<hadml::Decayer> openModelAndRun() const;  // opened and run once (setup check)
   void mlDecay(const std::vector<Herwig::ClusterPtr>& clusters, tPVector& finalHadrons);
 
   // configuration (persistent)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +183,24 @@ def test_cuda_matches_cpu(models, vec):
     cpu = hadml.Decayer(models[False][0]).decay(c, m1, m2, noise=z, flip=flip)
     gpu = hadml.Decayer(models[False][0], provider="cuda").decay(c, m1, m2, noise=z, flip=flip)
     np.testing.assert_allclose(gpu[2], cpu[2], atol=1e-5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to count threads")
+def test_opening_and_running_a_model_starts_no_thread(models):
+    """With one intra-op thread the decayer adds no thread to its process. ONNX Runtime's telemetry
+    would start one when its environment is created; inside Herwig any second thread puts glibc's
+    malloc in its multi-threaded mode for the whole run (docs/benchmarks.md)."""
+    code = (
+        "import os, sys\n"
+        "from hadml.decayer import Decayer\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "d = Decayer(sys.argv[1])\n"
+        "d.decay([[10.0, 1.0, 2.0, 3.0]], 0.13957, 0.13957, rng=1)\n"
+        "print(before, len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(models[False][0])], env=env, capture_output=True, text=True, check=True
+    )
+    before, after = map(int, out.stdout.split())
+    assert after == before

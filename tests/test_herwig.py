@@ -138,3 +138,30 @@ def test_report_timing(tmp_path, models):
     batches, per_event, in_decayer = int(m.group(1)), float(m.group(2)), float(m.group(3))
     assert batches >= 50  # one ONNX Runtime batch per event (discarded attempts may add a few)
     assert 0 < in_decayer < per_event
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to count threads")
+def test_run_stays_single_threaded(runs):
+    """Herwig is single-threaded, and with the GAN it must stay so: a second thread (ONNX
+    Runtime's telemetry, or intra-op threads) switches glibc's malloc to its multi-threaded mode
+    for the whole run, ~2 % of Herwig's time (docs/benchmarks.md)."""
+    import os
+    import time
+
+    from hadml.herwig import plugin_path
+
+    out = runs["ml"].parent
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    cmd = ["Herwig", "run", "ml.run", "-N", "300", "-s", "5", "-q", "-l", str(plugin_path().parent)]
+    proc = subprocess.Popen(cmd, cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    most, polls = 0, 0
+    while proc.poll() is None:
+        try:
+            most = max(most, len(os.listdir(f"/proc/{proc.pid}/task")))
+            polls += 1
+        except FileNotFoundError:
+            break
+        time.sleep(0.01)
+    assert proc.wait() == 0
+    assert polls > 20  # the run was watched while it generated events
+    assert most == 1

@@ -377,6 +377,9 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     finalHadrons.push_back(prod.first);
     finalHadrons.push_back(prod.second);
   }
+  // drop this event's particles now (the buffers keep their capacity)
+  jobs.clear();
+  fallback.clear();
 }
 
 void MLClusterHadronizationHandler::persistentOutput(PersistentOStream& os) const {

@@ -41,9 +41,8 @@ from hadml.herwig import default_model, herwig_available, plugin_path, run_lep
 
 
 def attempts(log: Path, events: int) -> int:
-    """Accepted events plus the attempts ThePEG discarded (its 'eventerror (K times)' line)."""
-    m = re.search(r"eventerror \((\d+) times\)", log.read_text())
-    return events + (int(m.group(1)) if m else 0)
+    """Accepted events plus the attempts ThePEG discarded (its 'eventerror (K times)' lines)."""
+    return events + sum(int(k) for k in re.findall(r"eventerror \((\d+) times\)", log.read_text()))
 
 
 class Setup:

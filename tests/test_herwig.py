@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -145,9 +147,6 @@ def test_run_stays_single_threaded(runs):
     """Herwig is single-threaded, and with the GAN it must stay so: a second thread (ONNX
     Runtime's telemetry, or intra-op threads) switches glibc's malloc to its multi-threaded mode
     for the whole run, ~2 % of Herwig's time (docs/benchmarks.md)."""
-    import os
-    import time
-
     from hadml.herwig import plugin_path
 
     out = runs["ml"].parent

@@ -18,7 +18,7 @@ std::mutex g_mutex;
 std::string g_loaded;  // path of the library the API was initialised from
 
 Ort::Env& env() {
-  static Ort::Env& instance = [] () -> Ort::Env& {
+  static Ort::Env instance = [] {
     // ONNX Runtime builds with Microsoft's 1DS telemetry start a background thread when the
     // environment is created, unless ORT_DISABLE_TELEMETRY is set (respected if the user set it).
     // Besides reporting nothing useful from an event generator, that thread turns glibc's malloc
@@ -27,7 +27,7 @@ Ort::Env& env() {
     // and perf with identical events; docs/benchmarks.md). With one intra-op thread hadml then
     // starts no thread at all.
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
-    static Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "hadml");
+    Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "hadml");
     e.DisableTelemetryEvents();
     return e;
   }();

@@ -1,7 +1,7 @@
 """Clusters per second of the C++ decayer on one core, batch sizes 1, 8, 64, 1024, next to a bare
 ONNX Runtime run of the same model (the floor). Timing happens inside C++ (no Python overhead).
 
-    python benchmarks/decayer_throughput.py [--model M.onnx] [--seconds 2]
+    python benchmarks/decayer_throughput.py [--model M.onnx] [--seconds 2] [--provider cuda]
 
 Targets (issue 5): decay at batch 8 within 1.5x of the bare run, at batch 1024 within 1.2x.
 Without --model, a generator of the default size (2 x 256, noise 10) with random weights is used.
@@ -46,15 +46,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path)
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--provider", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64, 1024])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or default_model(Path(tmp) / "g.onnx")
-        d = hadml.Decayer(model, threads=1)
-        t = ClusterGun().sample(20000, seed=1)
+        d = hadml.Decayer(model, threads=1, provider=args.provider)
+        t = ClusterGun().sample(max(20000, max(args.batches)), seed=1)
         m = hadron_mass(t.hadron_pid)
-        print(f"model {model if args.model else 'default size, random weights'}; one intra-op thread")
+        name = model if args.model else "default size, random weights"
+        print(f"model {name}; provider {args.provider}; one intra-op thread")
         print(f"{'batch':>6} {'decay [clusters/s]':>20} {'bare ORT [clusters/s]':>22} {'ratio':>7}  target")
-        for batch in (1, 8, 64, 1024):
+        for batch in args.batches:
             r = d.benchmark(t.cluster, m[:, 0], m[:, 1], batch, args.seconds)
             ratio = r["bare_per_s"] / r["decay_per_s"]
             target = TARGETS.get(batch)

@@ -1,6 +1,6 @@
-"""Training throughput on the CPU: clusters per second for cluster-level and event-level steps.
+"""Training throughput: clusters per second for cluster-level and event-level steps.
 
-python benchmarks/train_throughput.py [--events 5000] [--epochs 2] [--threads 0]
+python benchmarks/train_throughput.py [--events 5000] [--epochs 2] [--threads 0] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=5000)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (train.device)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "s.dat"
         write_cluster_file(sample, decay_table(ClusterGun().sample(args.events, 1), DecayParams(), 2))
-        print(f"{args.events} gun events; defaults (2 x 256, batch 10000, 5 D steps per G step)")
+        print(
+            f"{args.events} gun events on {args.device}; defaults (2 x 256, batch 10000, 5 D steps per G step)"
+        )
         for mode in ("cluster", "event"):
             cfg = load_config(
                 None,
@@ -36,6 +39,7 @@ def main() -> None:
                     f"train.epochs={args.epochs}",
                     "train.eval_every=1000",
                     f"train.threads={args.threads}",
+                    f"train.device={args.device}",
                     "data.train_fraction=0.9",
                 ],
             )

@@ -177,12 +177,50 @@ def test_cuda_request_without_cuda_is_clear(models):
     "CUDAExecutionProvider" not in available_providers(),
     reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
 )
-def test_cuda_matches_cpu(models, vec):
+@pytest.mark.parametrize("partons", [False, True])
+def test_cuda_matches_cpu(models, vec, partons):
+    """The CUDA execution provider gives the CPU's decays: same statuses, angles within float32
+    rounding of the network, hadrons conserving the cluster's four-momentum."""
     c, p1, has, m1, m2, _, flip = arrays(vec)
     z = np.random.default_rng(5).standard_normal((len(c), 10)).astype(np.float32)
-    cpu = hadml.Decayer(models[False][0]).decay(c, m1, m2, noise=z, flip=flip)
-    gpu = hadml.Decayer(models[False][0], provider="cuda").decay(c, m1, m2, noise=z, flip=flip)
-    np.testing.assert_allclose(gpu[2], cpu[2], atol=1e-5)
+    kw = dict(noise=z, flip=flip, parton1=p1, has_partons=has) if partons else dict(noise=z, flip=flip)
+    cpu = hadml.Decayer(models[partons][0]).decay(c, m1, m2, **kw)
+    gpu = hadml.Decayer(models[partons][0], provider="cuda").decay(c, m1, m2, **kw)
+    np.testing.assert_array_equal(gpu[4], cpu[4])
+    ok = cpu[4] == DecayStatus.OK
+    assert ok.sum() >= 2
+    for g, h in zip(gpu[:4], cpu[:4], strict=True):
+        np.testing.assert_allclose(g[ok], h[ok], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gpu[0][ok] + gpu[1][ok], c[ok], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(
+    "CUDAExecutionProvider" not in available_providers(),
+    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
+)
+def test_cuda_bad_device_is_clear(models):
+    with pytest.raises(ModelError, match=r"g_False\.onnx"):
+        hadml.Decayer(models[False][0], provider="cuda", cuda_device=99)
+
+
+@pytest.mark.skipif(
+    "CUDAExecutionProvider" not in available_providers(),
+    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
+)
+def test_cuda_decayer_first_in_a_process(models):
+    """A CUDA decayer may be the process's first use of ONNX Runtime (the provider's options need
+    the environment's logger, which must exist by then)."""
+    code = (
+        "import sys\n"
+        "from hadml.decayer import Decayer\n"
+        "d = Decayer(sys.argv[1], provider='cuda')\n"
+        "print(int(d.decay([[10.0, 1.0, 2.0, 3.0]], 0.13957, 0.13957, rng=1)[4][0]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(models[False][0])], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to count threads")

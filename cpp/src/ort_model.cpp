@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -18,7 +19,7 @@ std::mutex g_mutex;
 std::string g_loaded;  // path of the library the API was initialised from
 
 Ort::Env& env() {
-  static Ort::Env instance = [] {
+  static Ort::Env* const instance = [] {
     // ONNX Runtime builds with Microsoft's 1DS telemetry start a background thread when the
     // environment is created, unless ORT_DISABLE_TELEMETRY is set (respected if the user set it).
     // Besides reporting nothing useful from an event generator, that thread turns glibc's malloc
@@ -26,12 +27,16 @@ Ort::Env& env() {
     // process: inside Herwig ~0.6 % more instructions and ~2 % more time per event (callgrind
     // and perf with identical events; docs/benchmarks.md). With one intra-op thread hadml then
     // starts no thread at all.
+    //
+    // The environment is never destroyed: released by a static destructor it would outlive the
+    // CUDA runtime's own exit-time teardown (it is created before CUDA starts) and corrupt the heap
+    // at process exit ("corrupted double-linked list", seen on an H100 with onnxruntime-gpu 1.31).
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
-    Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "hadml");
-    e.DisableTelemetryEvents();
+    auto* e = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "hadml");
+    e->DisableTelemetryEvents();
     return e;
   }();
-  return instance;
+  return *instance;
 }
 
 std::string resolve_library(const std::string& requested) {
@@ -82,6 +87,8 @@ std::vector<std::string> available_providers(const std::string& onnxruntime_libr
 OrtModel::OrtModel(const std::string& path, const DecayerOptions& options) {
   if (!std::ifstream(path).good()) throw ModelError(path + ": no such model file");
   ensure_onnxruntime(options.onnxruntime_library);
+  // The environment (and its logger) first: the CUDA provider's options need it.
+  Ort::Env& environment = env();
   Ort::SessionOptions so;
   so.SetIntraOpNumThreads(options.intra_op_threads < 1 ? 1 : options.intra_op_threads);
   so.SetInterOpNumThreads(1);
@@ -97,14 +104,27 @@ OrtModel::OrtModel(const std::string& path, const DecayerOptions& options) {
       throw ModelError("execution provider 'cuda' requested, but this ONNX Runtime (" + g_loaded +
                        ") offers only: " + list + " (install onnxruntime-gpu: pip install hadml[gpu])");
     }
-    OrtCUDAProviderOptions cuda{};
-    cuda.device_id = options.cuda_device;
-    so.AppendExecutionProvider_CUDA(cuda);
+    // TF32 off: ONNX Runtime's CUDA provider otherwise rounds matrix-product inputs to a 10-bit
+    // mantissa on Ampere and later (angles then differ from the CPU's by ~1e-4; checked on an H100),
+    // and a generator this small gains no speed from it.
+    OrtCUDAProviderOptionsV2* cuda = nullptr;
+    Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda));
+    std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> owned(
+        cuda, Ort::GetApi().ReleaseCUDAProviderOptions);
+    const std::string device = std::to_string(options.cuda_device);
+    const char* keys[] = {"device_id", "use_tf32"};
+    const char* values[] = {device.c_str(), "0"};
+    try {
+      Ort::ThrowOnError(Ort::GetApi().UpdateCUDAProviderOptions(cuda, keys, values, 2));
+      so.AppendExecutionProvider_CUDA_V2(*cuda);
+    } catch (const Ort::Exception& e) {
+      throw ModelError(path + ": cannot use CUDA device " + device + ": " + e.what());
+    }
   } else if (options.execution_provider != "cpu") {
     throw ModelError("unknown execution provider '" + options.execution_provider + "' (cpu or cuda)");
   }
   try {
-    session_ = std::make_unique<Ort::Session>(env(), path.c_str(), so);
+    session_ = std::make_unique<Ort::Session>(environment, path.c_str(), so);
   } catch (const Ort::Exception& e) {
     throw ModelError(path + ": ONNX Runtime cannot open the model: " + e.what());
   }

@@ -81,7 +81,8 @@ void require_shape(const std::vector<int64_t>& shape, std::size_t width, const s
   }
 }
 
-bool valid_row(const double* c, double m1, double m2, DecayStatus& status) {
+// Checks one row as two_body_decay would (without throwing); on success M is the cluster's mass.
+bool valid_row(const double* c, double m1, double m2, DecayStatus& status, double& M) {
   for (int j = 0; j < 4; ++j) {
     if (!std::isfinite(c[j])) {
       status = DecayStatus::invalid_input;
@@ -97,7 +98,8 @@ bool valid_row(const double* c, double m1, double m2, DecayStatus& status) {
     status = DecayStatus::invalid_input;
     return false;
   }
-  if (std::sqrt(M2) < m1 + m2) {
+  M = std::sqrt(M2);
+  if (M < m1 + m2) {
     status = DecayStatus::below_threshold;
     return false;
   }
@@ -235,6 +237,12 @@ void Decayer::network(std::size_t n, const float* conditions, const float* noise
 
 void Decayer::postprocess(std::size_t n, const float* t, const double* clusters, const double* m1,
                           const double* m2, const double* flip, const DecayOutput& out) const {
+  finish(n, t, clusters, nullptr, m1, m2, flip, out);
+}
+
+void Decayer::finish(std::size_t n, const float* t, const double* clusters, const double* masses,
+                     const double* m1, const double* m2, const double* flip,
+                     const DecayOutput& out) const {
   for (std::size_t i = 0; i < n; ++i) {
     const double theta = md_.output_offset[0] + md_.output_scale[0] * static_cast<double>(t[2 * i]);
     const double phi = md_.output_offset[1] + md_.output_scale[1] * static_cast<double>(t[2 * i + 1]);
@@ -242,7 +250,14 @@ void Decayer::postprocess(std::size_t n, const float* t, const double* clusters,
     const double mf = second_first ? m2[i] : m1[i];
     const double ms = second_first ? m1[i] : m2[i];
     const double* c = clusters + 4 * i;
-    const DecayProducts d = two_body_decay({c[0], c[1], c[2], c[3]}, mf, ms, theta, phi);
+    const FourVector cluster{c[0], c[1], c[2], c[3]};
+    // masses given: decay() validated these rows (valid_row); only the angles are left to check
+    if (masses != nullptr && !(std::isfinite(theta) && std::isfinite(phi))) {
+      throw KinematicsError("two-body decay: non-finite angle (the network's output is not finite)");
+    }
+    const DecayProducts d = masses != nullptr
+                                ? detail::two_body_decay_unchecked(cluster, masses[i], mf, ms, theta, phi)
+                                : two_body_decay(cluster, mf, ms, theta, phi);
     const FourVector& a = second_first ? d.second : d.first;
     const FourVector& b = second_first ? d.first : d.second;
     double* h1 = out.h1 + 4 * i;
@@ -260,13 +275,14 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
   const std::size_t k = md_.noise_dim;
   // Compact the valid clusters into contiguous buffers: one ONNX Runtime run for all of them.
   thread_local std::vector<std::size_t> rows;
-  thread_local std::vector<double> cl, p1, m1, m2, fl;
+  thread_local std::vector<double> cl, p1, m1, m2, fl, mass;
   thread_local std::vector<std::uint8_t> has;
   thread_local std::vector<float> cond, noise, t;
   rows.clear();
+  mass.resize(in.n);
   for (std::size_t i = 0; i < in.n; ++i) {
     DecayStatus s;
-    bool ok = valid_row(in.clusters + 4 * i, in.m1[i], in.m2[i], s);
+    bool ok = valid_row(in.clusters + 4 * i, in.m1[i], in.m2[i], s, mass[rows.size()]);
     if (ok && md_.use_partons && in.has_partons != nullptr && in.has_partons[i] != 0) {
       const double* q = in.parton1 + 4 * i;
       for (int j = 0; j < 4; ++j) ok = ok && std::isfinite(q[j]);
@@ -283,6 +299,14 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
     rows.push_back(i);
   }
   const std::size_t m = rows.size();
+  if (m == in.n && (!md_.use_partons || (in.parton1 != nullptr && in.has_partons != nullptr))) {
+    // every row valid (the usual case): no compaction, results straight into the caller's arrays
+    cond.resize(m * d), t.resize(2 * m);
+    preprocess(m, in.clusters, in.parton1, in.has_partons, cond.data());
+    network(m, cond.data(), in.noise, t.data());
+    finish(m, t.data(), in.clusters, mass.data(), in.m1, in.m2, in.flip, out);
+    return m;
+  }
   cl.resize(4 * m), p1.resize(4 * m), m1.resize(m), m2.resize(m), fl.resize(m), has.resize(m);
   noise.resize(m * k), cond.resize(m * d), t.resize(2 * m);
   for (std::size_t r = 0; r < m; ++r) {
@@ -301,8 +325,8 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
   network(m, cond.data(), noise.data(), t.data());
   thread_local std::vector<double> h1, h2, th, ph;
   h1.resize(4 * m), h2.resize(4 * m), th.resize(m), ph.resize(m);
-  postprocess(m, t.data(), cl.data(), m1.data(), m2.data(), fl.data(),
-              DecayOutput{h1.data(), h2.data(), th.data(), ph.data(), nullptr});
+  finish(m, t.data(), cl.data(), mass.data(), m1.data(), m2.data(), fl.data(),
+         DecayOutput{h1.data(), h2.data(), th.data(), ph.data(), nullptr});
   for (std::size_t r = 0; r < m; ++r) {
     const std::size_t i = rows[r];
     for (int j = 0; j < 4; ++j) {

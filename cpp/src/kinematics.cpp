@@ -159,6 +159,10 @@ double kallen(double M, double m1, double m2) {
   return (M - m1 - m2) * (M + m1 + m2) * (M - m1 + m2) * (M + m1 - m2);
 }
 
+namespace {
+double rest_momentum(double M, double m1, double m2) { return std::sqrt(kallen(M, m1, m2)) / (2.0 * M); }
+}  // namespace
+
 double two_body_momentum(double M, double m1, double m2) {
   if (!std::isfinite(M) || !std::isfinite(m1) || !std::isfinite(m2)) {
     throw KinematicsError("two-body decay: non-finite mass");
@@ -172,7 +176,7 @@ double two_body_momentum(double M, double m1, double m2) {
     os << "two-body decay below threshold: M = " << M << " < m1 + m2 = " << m1 + m2;
     throw KinematicsError(os.str());
   }
-  return std::sqrt(kallen(M, m1, m2)) / (2.0 * M);
+  return rest_momentum(M, m1, m2);
 }
 
 FourVector boost_from_rest(const FourVector& q, double q_mass, const FourVector& frame,
@@ -197,7 +201,13 @@ DecayProducts two_body_decay(const FourVector& cluster, double m1, double m2, do
   }
   const double M = mass(cluster);
   require_frame(cluster, M, "cluster");
-  const double p = two_body_momentum(M, m1, m2);
+  two_body_momentum(M, m1, m2);  // checks the masses and the threshold
+  return detail::two_body_decay_unchecked(cluster, M, m1, m2, theta, phi);
+}
+
+DecayProducts detail::two_body_decay_unchecked(const FourVector& cluster, double M, double m1,
+                                               double m2, double theta, double phi) {
+  const double p = rest_momentum(M, m1, m2);
   const double st = std::sin(theta);
   const double qx = p * st * std::cos(phi);
   const double qy = p * st * std::sin(phi);

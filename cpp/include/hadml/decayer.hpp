@@ -114,6 +114,11 @@ class Decayer {
                    const double* m2, const double* flip, const DecayOutput& out) const;
 
  private:
+  // postprocess for rows of known cluster mass (masses != nullptr: validated by decay(), the
+  // kinematics' own checks are skipped) or of unchecked clusters (masses == nullptr).
+  void finish(std::size_t n, const float* t, const double* clusters, const double* masses,
+              const double* m1, const double* m2, const double* flip, const DecayOutput& out) const;
+
   std::unique_ptr<OrtModel> model_;
   ModelMetadata md_;
   std::string path_;

@@ -64,6 +64,14 @@ struct DecayProducts {
 DecayProducts two_body_decay(const FourVector& cluster, double m1, double m2, double theta,
                              double phi);
 
+namespace detail {
+/// two_body_decay without its checks, for callers that validated the input themselves (the
+/// decayer's batches): cluster finite with E > 0, M = mass(cluster) > 0, masses 0 <= m1, m2 with
+/// m1 + m2 <= M, angles finite. Same arithmetic as two_body_decay, which calls it.
+DecayProducts two_body_decay_unchecked(const FourVector& cluster, double M, double m1, double m2,
+                                       double theta, double phi);
+}  // namespace detail
+
 struct DecayAngles {
   double theta{0.0};
   double phi{0.0};

@@ -273,7 +273,8 @@ void Decayer::finish(std::size_t n, const float* t, const double* clusters, cons
 std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
   const std::size_t d = md_.conditions.size();
   const std::size_t k = md_.noise_dim;
-  // Compact the valid clusters into contiguous buffers: one ONNX Runtime run for all of them.
+  // Validate every row; the valid ones go to one ONNX Runtime run (compacted into contiguous
+  // buffers when some rows are bad).
   thread_local std::vector<std::size_t> rows;
   thread_local std::vector<double> cl, p1, m1, m2, fl, mass;
   thread_local std::vector<std::uint8_t> has;

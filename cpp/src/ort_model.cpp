@@ -28,9 +28,10 @@ Ort::Env& env() {
     // and perf with identical events; docs/benchmarks.md). With one intra-op thread hadml then
     // starts no thread at all.
     //
-    // The environment is never destroyed: released by a static destructor it would outlive the
-    // CUDA runtime's own exit-time teardown (it is created before CUDA starts) and corrupt the heap
-    // at process exit ("corrupted double-linked list", seen on an H100 with onnxruntime-gpu 1.31).
+    // The environment is never destroyed. Released by a static destructor, it corrupted the heap
+    // at process exit once CUDA had been used ("corrupted double-linked list"; H100,
+    // onnxruntime-gpu 1.31). Likely reason: created before CUDA starts, it is released after
+    // the CUDA runtime's own exit-time teardown.
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
     auto* e = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "hadml");
     e->DisableTelemetryEvents();
@@ -105,16 +106,16 @@ OrtModel::OrtModel(const std::string& path, const DecayerOptions& options) {
                        ") offers only: " + list + " (install onnxruntime-gpu: pip install hadml[gpu])");
     }
     // TF32 off: ONNX Runtime's CUDA provider otherwise rounds matrix-product inputs to a 10-bit
-    // mantissa on Ampere and later (angles then differ from the CPU's by ~1e-4; checked on an H100),
-    // and a generator this small gains no speed from it.
-    OrtCUDAProviderOptionsV2* cuda = nullptr;
-    Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda));
-    std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> owned(
-        cuda, Ort::GetApi().ReleaseCUDAProviderOptions);
+    // mantissa on Ampere and later (hadron momenta then differed from the CPU's by up to 2e-3 GeV
+    // on an H100), and a generator this small gains no speed from it.
     const std::string device = std::to_string(options.cuda_device);
     const char* keys[] = {"device_id", "use_tf32"};
     const char* values[] = {device.c_str(), "0"};
     try {
+      OrtCUDAProviderOptionsV2* cuda = nullptr;
+      Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda));
+      std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> owned(
+          cuda, Ort::GetApi().ReleaseCUDAProviderOptions);
       Ort::ThrowOnError(Ort::GetApi().UpdateCUDAProviderOptions(cuda, keys, values, 2));
       so.AppendExecutionProvider_CUDA_V2(*cuda);
     } catch (const Ort::Exception& e) {

@@ -22,6 +22,10 @@ from hadml.ml.models import Generator
 from hadml.ml.pipeline import OnnxGenerator, postprocess, preprocess
 
 VECTORS = Path(__file__).with_name("vectors") / "decayer.json"
+HAS_CUDA = "CUDAExecutionProvider" in available_providers()
+needs_cuda = pytest.mark.skipif(
+    not HAS_CUDA, reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -194,16 +198,13 @@ def test_errors(models, tmp_path, vec):
         hadml.Decayer(models[True][0], provider="tpu")
 
 
-@pytest.mark.skipif("CUDAExecutionProvider" in available_providers(), reason="CUDA available: see test_cuda")
+@pytest.mark.skipif(HAS_CUDA, reason="CUDA available: see test_cuda_*")
 def test_cuda_request_without_cuda_is_clear(models):
     with pytest.raises(ModelError, match="offers only"):
         hadml.Decayer(models[False][0], provider="cuda")
 
 
-@pytest.mark.skipif(
-    "CUDAExecutionProvider" not in available_providers(),
-    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
-)
+@needs_cuda
 @pytest.mark.parametrize("partons", [False, True])
 def test_cuda_matches_cpu(models, vec, partons):
     """The CUDA execution provider gives the CPU's decays: same statuses, angles within float32
@@ -221,19 +222,13 @@ def test_cuda_matches_cpu(models, vec, partons):
     np.testing.assert_allclose(gpu[0][ok] + gpu[1][ok], c[ok], rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.skipif(
-    "CUDAExecutionProvider" not in available_providers(),
-    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
-)
+@needs_cuda
 def test_cuda_bad_device_is_clear(models):
     with pytest.raises(ModelError, match=r"g_False\.onnx"):
         hadml.Decayer(models[False][0], provider="cuda", cuda_device=99)
 
 
-@pytest.mark.skipif(
-    "CUDAExecutionProvider" not in available_providers(),
-    reason="ONNX Runtime without CUDAExecutionProvider (install hadml[gpu] on a GPU machine)",
-)
+@needs_cuda
 def test_cuda_decayer_first_in_a_process(models):
     """A CUDA decayer may be the process's first use of ONNX Runtime (the provider's options need
     the environment's logger, which must exist by then)."""

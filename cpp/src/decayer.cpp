@@ -305,7 +305,8 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
     cond.resize(m * d), t.resize(2 * m);
     preprocess(m, in.clusters, in.parton1, in.has_partons, cond.data());
     network(m, cond.data(), in.noise, t.data());
-    finish(m, t.data(), in.clusters, mass.data(), in.m1, in.m2, in.flip, out);
+    finish(m, t.data(), in.clusters, mass.data(), in.m1, in.m2, in.flip,
+           DecayOutput{out.h1, out.h2, out.theta, out.phi, nullptr});  // statuses set above
     return m;
   }
   cl.resize(4 * m), p1.resize(4 * m), m1.resize(m), m2.resize(m), fl.resize(m), has.resize(m);

@@ -216,9 +216,19 @@ PYBIND11_MODULE(_core, m) {
   m.def("boost", &boost, py::arg("vectors"), py::arg("frames"), py::arg("to_rest"));
   m.def("two_body_momentum", &hadml::two_body_momentum, py::arg("M"), py::arg("m1"),
         py::arg("m2"));
-  py::register_exception<hadml::ModelError>(m, "ModelError", PyExc_RuntimeError);
+  auto model_error = py::register_exception<hadml::ModelError>(m, "ModelError", PyExc_RuntimeError);
+  py::register_exception<hadml::OnnxRuntimeError>(m, "OnnxRuntimeError", model_error.ptr());
   m.def("available_providers", &hadml::available_providers, py::arg("onnxruntime_library") = "");
   m.def("default_onnxruntime_library", &hadml::default_onnxruntime_library);
+  m.def("loaded_onnxruntime_library", &hadml::loaded_onnxruntime_library);
+  m.def("onnxruntime_api_version", &hadml::onnxruntime_api_version);
+  m.def(
+      "locate_onnxruntime",
+      [](const std::string& requested) {
+        const auto loc = hadml::locate_onnxruntime(requested);
+        return py::make_tuple(loc.path, loc.source, loc.tried);
+      },
+      py::arg("requested") = "");
   py::class_<hadml::Decayer>(m, "Decayer")
       .def(py::init([](const std::string& path, int threads, const std::string& provider, int device,
                        const std::string& library) {

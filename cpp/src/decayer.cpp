@@ -237,12 +237,13 @@ void Decayer::network(std::size_t n, const float* conditions, const float* noise
 
 void Decayer::postprocess(std::size_t n, const float* t, const double* clusters, const double* m1,
                           const double* m2, const double* flip, const DecayOutput& out) const {
-  finish(n, t, clusters, nullptr, m1, m2, flip, out);
+  finish(n, t, clusters, nullptr, m1, m2, flip, out, nullptr);
 }
 
-void Decayer::finish(std::size_t n, const float* t, const double* clusters, const double* masses,
-                     const double* m1, const double* m2, const double* flip,
-                     const DecayOutput& out) const {
+std::size_t Decayer::finish(std::size_t n, const float* t, const double* clusters, const double* masses,
+                            const double* m1, const double* m2, const double* flip, const DecayOutput& out,
+                            DecayStatus* flag) const {
+  std::size_t bad_rows = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double theta = md_.output_offset[0] + md_.output_scale[0] * static_cast<double>(t[2 * i]);
     const double phi = md_.output_offset[1] + md_.output_scale[1] * static_cast<double>(t[2 * i + 1]);
@@ -253,7 +254,15 @@ void Decayer::finish(std::size_t n, const float* t, const double* clusters, cons
     const FourVector cluster{c[0], c[1], c[2], c[3]};
     // masses given: decay() validated these rows (valid_row); only the angles are left to check
     if (masses != nullptr && !(std::isfinite(theta) && std::isfinite(phi))) {
-      throw KinematicsError("two-body decay: non-finite angle (the network's output is not finite)");
+      if (flag == nullptr) {
+        throw KinematicsError("two-body decay: non-finite angle (the network's output is not finite)");
+      }
+      flag[i] = DecayStatus::invalid_output;
+      ++bad_rows;
+      for (int j = 0; j < 4; ++j) out.h1[4 * i + j] = out.h2[4 * i + j] = std::nan("");
+      if (out.theta != nullptr) out.theta[i] = std::nan("");
+      if (out.phi != nullptr) out.phi[i] = std::nan("");
+      continue;
     }
     const DecayProducts d = masses != nullptr
                                 ? detail::two_body_decay_unchecked(cluster, masses[i], mf, ms, theta, phi)
@@ -268,6 +277,7 @@ void Decayer::finish(std::size_t n, const float* t, const double* clusters, cons
     if (out.phi != nullptr) out.phi[i] = phi;
     if (out.status != nullptr) out.status[i] = DecayStatus::ok;
   }
+  return bad_rows;
 }
 
 std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
@@ -305,9 +315,12 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
     cond.resize(m * d), t.resize(2 * m);
     preprocess(m, in.clusters, in.parton1, in.has_partons, cond.data());
     network(m, cond.data(), in.noise, t.data());
-    finish(m, t.data(), in.clusters, mass.data(), in.m1, in.m2, in.flip,
-           DecayOutput{out.h1, out.h2, out.theta, out.phi, nullptr});  // statuses set above
-    return m;
+    // statuses set above; finish() flags rows whose network output is not finite
+    thread_local std::vector<DecayStatus> own;
+    DecayStatus* flag = out.status;
+    if (flag == nullptr) own.assign(m, DecayStatus::ok), flag = own.data();
+    return m - finish(m, t.data(), in.clusters, mass.data(), in.m1, in.m2, in.flip,
+                      DecayOutput{out.h1, out.h2, out.theta, out.phi, nullptr}, flag);
   }
   cl.resize(4 * m), p1.resize(4 * m), m1.resize(m), m2.resize(m), fl.resize(m), has.resize(m);
   noise.resize(m * k), cond.resize(m * d), t.resize(2 * m);
@@ -326,11 +339,15 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
   preprocess(m, cl.data(), p1.data(), has.data(), cond.data());
   network(m, cond.data(), noise.data(), t.data());
   thread_local std::vector<double> h1, h2, th, ph;
+  thread_local std::vector<DecayStatus> flag;
   h1.resize(4 * m), h2.resize(4 * m), th.resize(m), ph.resize(m);
-  finish(m, t.data(), cl.data(), mass.data(), m1.data(), m2.data(), fl.data(),
-         DecayOutput{h1.data(), h2.data(), th.data(), ph.data(), nullptr});
+  flag.assign(m, DecayStatus::ok);
+  const std::size_t bad_rows = finish(m, t.data(), cl.data(), mass.data(), m1.data(), m2.data(), fl.data(),
+                                      DecayOutput{h1.data(), h2.data(), th.data(), ph.data(), nullptr},
+                                      flag.data());
   for (std::size_t r = 0; r < m; ++r) {
     const std::size_t i = rows[r];
+    if (out.status != nullptr) out.status[i] = flag[r];
     for (int j = 0; j < 4; ++j) {
       out.h1[4 * i + j] = h1[4 * r + j];
       out.h2[4 * i + j] = h2[4 * r + j];
@@ -338,7 +355,7 @@ std::size_t Decayer::decay(const DecayInput& in, const DecayOutput& out) const {
     if (out.theta != nullptr) out.theta[i] = th[r];
     if (out.phi != nullptr) out.phi[i] = ph[r];
   }
-  return m;
+  return m - bad_rows;
 }
 
 std::size_t Decayer::decay(std::size_t n, const double* clusters, const double* m1, const double* m2,

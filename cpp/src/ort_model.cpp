@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,10 @@
 #ifndef HADML_DEFAULT_ORT_LIBRARY
 #define HADML_DEFAULT_ORT_LIBRARY ""
 #endif
+// The onnxruntime release whose C API the headers define (the pyproject.toml floor).
+#define HADML_STR2(x) #x
+#define HADML_STR(x) HADML_STR2(x)
+#define ORT_MIN_VERSION "1." HADML_STR(ORT_API_VERSION)
 
 namespace hadml {
 namespace {
@@ -40,44 +45,110 @@ Ort::Env& env() {
   return *instance;
 }
 
-std::string resolve_library(const std::string& requested) {
-  if (!requested.empty()) return requested;
-  if (const char* e = std::getenv("HADML_ONNXRUNTIME_LIBRARY"); e != nullptr && *e != '\0') return e;
-  return HADML_DEFAULT_ORT_LIBRARY;
+// The directory of the binary this code is linked into (hadml's Python module or the Herwig
+// plugin), found through the dynamic loader.
+std::filesystem::path own_directory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&own_directory), &info) == 0 || info.dli_fname == nullptr) return {};
+  std::error_code ec;
+  const auto p = std::filesystem::weakly_canonical(info.dli_fname, ec);
+  return ec ? std::filesystem::path() : p.parent_path();
+}
+
+// libonnxruntime.so* in DIR/onnxruntime/capi (the onnxruntime wheel's layout); the newest name.
+std::string wheel_library(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto capi = dir / "onnxruntime" / "capi";
+  std::string best;
+  for (const auto& entry : std::filesystem::directory_iterator(capi, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("libonnxruntime.so", 0) == 0 && name > std::filesystem::path(best).filename().string()) {
+      best = entry.path().string();
+    }
+  }
+  return best;
 }
 
 }  // namespace
 
 std::string default_onnxruntime_library() { return HADML_DEFAULT_ORT_LIBRARY; }
 
+int onnxruntime_api_version() { return ORT_API_VERSION; }
+
+OnnxRuntimeLocation locate_onnxruntime(const std::string& requested) {
+  OnnxRuntimeLocation loc;
+  if (!requested.empty()) {
+    loc.path = requested, loc.source = "option";
+    return loc;
+  }
+  loc.tried.emplace_back("the decayer's option (empty)");
+  if (const char* e = std::getenv("HADML_ONNXRUNTIME_LIBRARY"); e != nullptr && *e != '\0') {
+    loc.path = e, loc.source = "HADML_ONNXRUNTIME_LIBRARY";
+    return loc;
+  }
+  loc.tried.emplace_back("$HADML_ONNXRUNTIME_LIBRARY (not set)");
+  // hadml's binaries live in site-packages/hadml (the Python module) and site-packages/hadml/herwig
+  // (the plugin); the onnxruntime package installed with hadml is site-packages/onnxruntime.
+  std::filesystem::path dir = own_directory();
+  for (int up = 0; up < 3 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    if (std::string lib = wheel_library(dir); !lib.empty()) {
+      loc.path = lib, loc.source = "the onnxruntime package beside hadml";
+      return loc;
+    }
+    loc.tried.push_back((dir / "onnxruntime" / "capi" / "libonnxruntime.so*").string());
+    if (dir == dir.parent_path()) break;
+  }
+  if (*HADML_DEFAULT_ORT_LIBRARY != '\0') {
+    loc.path = HADML_DEFAULT_ORT_LIBRARY, loc.source = "the library hadml was built with";
+    return loc;
+  }
+  loc.tried.emplace_back("the build's library (none: no -DHADML_ONNXRUNTIME_ROOT)");
+  return loc;
+}
+
+std::string loaded_onnxruntime_library() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return g_loaded;
+}
+
 void ensure_onnxruntime(const std::string& library) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_loaded.empty()) return;  // one ONNX Runtime per process
-  const std::string path = resolve_library(library);
-  if (path.empty()) {
-    throw ModelError(
-        "no ONNX Runtime library configured: pass onnxruntime_library, set "
-        "HADML_ONNXRUNTIME_LIBRARY, or rebuild hadml where the onnxruntime package is installed");
+  const OnnxRuntimeLocation loc = locate_onnxruntime(library);
+  const std::string fix =
+      "; install it into hadml's environment (pip install 'onnxruntime>=" ORT_MIN_VERSION
+      "'), or name a libonnxruntime.so (API version " + std::to_string(ORT_API_VERSION) +
+      " or newer) with the decayer's onnxruntime_library option, Herwig's MLHandler:OnnxRuntimeLibrary, "
+      "or HADML_ONNXRUNTIME_LIBRARY";
+  if (loc.path.empty()) {
+    std::string tried;
+    for (const auto& t : loc.tried) tried += (tried.empty() ? "" : ", ") + t;
+    throw OnnxRuntimeError("no ONNX Runtime library found (tried " + tried + ")" + fix);
   }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  const std::string where = "ONNX Runtime library '" + loc.path + "' (from " + loc.source + ")";
+  void* handle = dlopen(loc.path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* err = dlerror();
-    throw ModelError("cannot load ONNX Runtime library '" + path + "': " + (err ? err : "?"));
+    throw OnnxRuntimeError("cannot load " + where + ": " + (err ? err : "?") + fix);
   }
   using GetApiBase = const OrtApiBase* (*)();
   auto get_base = reinterpret_cast<GetApiBase>(dlsym(handle, "OrtGetApiBase"));
-  if (get_base == nullptr) {
-    throw ModelError("'" + path + "' is not an ONNX Runtime library (no OrtGetApiBase)");
+  const OrtApiBase* base = get_base != nullptr ? get_base() : nullptr;
+  if (base == nullptr) {
+    dlclose(handle);
+    throw OnnxRuntimeError(where + " is not an ONNX Runtime library (no OrtGetApiBase)" + fix);
   }
-  const OrtApi* api = get_base()->GetApi(ORT_API_VERSION);
+  const OrtApi* api = base->GetApi(ORT_API_VERSION);
   if (api == nullptr) {
+    const char* version = base->GetVersionString != nullptr ? base->GetVersionString() : nullptr;
     std::ostringstream os;
-    os << "ONNX Runtime '" << path << "' (version " << get_base()->GetVersionString()
-       << ") does not provide API version " << ORT_API_VERSION << " that hadml was built with";
-    throw ModelError(os.str());
+    os << where << " is version " << (version != nullptr ? version : "?") << ", which does not provide the C API version "
+       << ORT_API_VERSION << " hadml was built with" << fix;
+    dlclose(handle);
+    throw OnnxRuntimeError(os.str());
   }
   Ort::InitApi(api);
-  g_loaded = path;
+  g_loaded = loc.path;
 }
 
 std::vector<std::string> available_providers(const std::string& onnxruntime_library) {
@@ -85,9 +156,13 @@ std::vector<std::string> available_providers(const std::string& onnxruntime_libr
   return Ort::GetAvailableProviders();
 }
 
-OrtModel::OrtModel(const std::string& path, const DecayerOptions& options) {
+OrtModel::Runtime::Runtime(const std::string& path, const std::string& library) {
   if (!std::ifstream(path).good()) throw ModelError(path + ": no such model file");
-  ensure_onnxruntime(options.onnxruntime_library);
+  ensure_onnxruntime(library);
+}
+
+OrtModel::OrtModel(const std::string& path, const DecayerOptions& options)
+    : runtime_(path, options.onnxruntime_library) {
   // The environment (and its logger) first: the CUDA provider's options need it.
   Ort::Env& environment = env();
   Ort::SessionOptions so;

@@ -34,6 +34,11 @@ class OrtModel {
            float* out) const;
 
  private:
+  // Loads ONNX Runtime before any Ort:: member exists: their destructors call into the library's
+  // API table, so a member built before a failed load would crash while unwinding.
+  struct Runtime {
+    Runtime(const std::string& path, const std::string& library);
+  } runtime_;
   std::unique_ptr<Ort::Session> session_;
   Ort::MemoryInfo memory_{nullptr};
   std::vector<std::string> input_names_, output_names_;

@@ -20,20 +20,28 @@ class DecayStatus(enum.IntEnum):
     OK = 0
     BELOW_THRESHOLD = 1
     INVALID_INPUT = 2
+    INVALID_OUTPUT = 3  # the network's output is not finite
 
 
 def onnxruntime_library() -> str:
-    """The libonnxruntime to load: $HADML_ONNXRUNTIME_LIBRARY, else the installed onnxruntime
-    package's, else what the build found."""
-    env = os.environ.get("HADML_ONNXRUNTIME_LIBRARY")
-    if env:
-        return env
+    """The libonnxruntime this interpreter's ``onnxruntime`` package ships ('' if none).
+
+    The C++ side loads, in order: the library it is given, ``$HADML_ONNXRUNTIME_LIBRARY``, the
+    onnxruntime package installed beside hadml, the build's ``-DHADML_ONNXRUNTIME_ROOT``
+    (``_core.locate_onnxruntime``). From Python, the package this interpreter imports is given
+    unless the environment variable is set."""
     spec = importlib.util.find_spec("onnxruntime")
     if spec is not None and spec.origin:
         libs = sorted(glob.glob(str(Path(spec.origin).parent / "capi" / "libonnxruntime.so*")))
         if libs:
             return libs[-1]
-    return _core.default_onnxruntime_library()
+    return ""
+
+
+def _requested_library(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    return "" if os.environ.get("HADML_ONNXRUNTIME_LIBRARY") else onnxruntime_library()
 
 
 class Decayer:
@@ -54,7 +62,7 @@ class Decayer:
         onnxruntime_library_path: str | None = None,
     ):
         self._d = _core.Decayer(
-            str(model_path), threads, provider, cuda_device, onnxruntime_library_path or onnxruntime_library()
+            str(model_path), threads, provider, cuda_device, _requested_library(onnxruntime_library_path)
         )
 
     @property
@@ -112,4 +120,4 @@ class Decayer:
 
 
 def available_providers() -> list[str]:
-    return list(_core.available_providers(onnxruntime_library()))
+    return list(_core.available_providers(_requested_library(None)))

@@ -27,11 +27,19 @@ class ModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The ONNX Runtime library cannot be found, loaded, or is too old (a ModelError).
+class OnnxRuntimeError : public ModelError {
+ public:
+  using ModelError::ModelError;
+};
+
 struct DecayerOptions {
   int intra_op_threads = 1;                ///< ONNX Runtime intra-op threads (1: deterministic, cheap)
   std::string execution_provider = "cpu";  ///< "cpu" or "cuda"
   int cuda_device = 0;
-  std::string onnxruntime_library;  ///< path of libonnxruntime.so; empty: $HADML_ONNXRUNTIME_LIBRARY, then the build's default
+  /// path of libonnxruntime.so; empty: $HADML_ONNXRUNTIME_LIBRARY, then the onnxruntime Python
+  /// package installed beside hadml, then the library of -DHADML_ONNXRUNTIME_ROOT (if any)
+  std::string onnxruntime_library;
 };
 
 /// The validated hadml metadata of an exported generator.
@@ -53,6 +61,7 @@ enum class DecayStatus : std::uint8_t {
   ok = 0,
   below_threshold = 1,  ///< cluster mass < m1 + m2: caller falls back (e.g. to Herwig's own decay)
   invalid_input = 2,    ///< NaN/inf, non-positive energy, space-like cluster, negative mass
+  invalid_output = 3,   ///< the network's output is not finite: caller falls back
 };
 
 /// Inputs for n clusters, row-major. parton1/has_partons are read only by parton-aware models.
@@ -91,7 +100,7 @@ class Decayer {
   std::size_t n_conditions() const;
   const std::string& path() const;
 
-  /// Decay a batch: one ONNX Runtime run for all valid clusters. Returns how many decayed.
+  /// Decay a batch: one ONNX Runtime run for all valid clusters. Returns how many decayed (status ok).
   std::size_t decay(const DecayInput& in, const DecayOutput& out) const;
 
   /// Callback form: fill(noise, n * noise_dim) and fill_flip(flip, n) are called once per batch.
@@ -116,8 +125,11 @@ class Decayer {
  private:
   // postprocess for rows of known cluster mass (masses != nullptr: validated by decay(), the
   // kinematics' own checks are skipped) or of unchecked clusters (masses == nullptr).
-  void finish(std::size_t n, const float* t, const double* clusters, const double* masses,
-              const double* m1, const double* m2, const double* flip, const DecayOutput& out) const;
+  // Rows whose network output is not finite are flagged invalid_output in `flag` (NaN results)
+  // and counted in the return value; with flag == nullptr they throw KinematicsError.
+  std::size_t finish(std::size_t n, const float* t, const double* clusters, const double* masses,
+                     const double* m1, const double* m2, const double* flip, const DecayOutput& out,
+                     DecayStatus* flag) const;
 
   std::unique_ptr<OrtModel> model_;
   ModelMetadata md_;
@@ -127,7 +139,24 @@ class Decayer {
 /// Execution providers the loaded ONNX Runtime library offers (e.g. "CPUExecutionProvider").
 std::vector<std::string> available_providers(const std::string& onnxruntime_library = "");
 
-/// The library path the build found (the onnxruntime wheel's or HADML_ONNXRUNTIME_ROOT's).
+/// The library path the build was given (-DHADML_ONNXRUNTIME_ROOT or -DHADML_ONNXRUNTIME_LIBRARY);
+/// empty for a build that relies on the onnxruntime Python package found at run time.
 std::string default_onnxruntime_library();
+
+/// Where ONNX Runtime would be loaded from for ``requested`` (see DecayerOptions), without loading
+/// it: the path (empty when nothing was found) and a description of every place tried.
+struct OnnxRuntimeLocation {
+  std::string path;
+  std::string source;  ///< which rule found it ("option", "HADML_ONNXRUNTIME_LIBRARY", ...)
+  std::vector<std::string> tried;
+};
+OnnxRuntimeLocation locate_onnxruntime(const std::string& requested = "");
+
+/// The path of the library loaded in this process (empty until a model or
+/// available_providers() loaded one).
+std::string loaded_onnxruntime_library();
+
+/// The ONNX Runtime C API version hadml was compiled against (the library must offer it).
+int onnxruntime_api_version();
 
 }  // namespace hadml

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <vector>
@@ -44,6 +45,13 @@ void collectDescendants(tPPtr p, std::set<PPtr>& all) {
     collectDescendants(child, all);
   }
 }
+
+// The directory of the input file ThePEG is reading (its read-directory stack is protected).
+struct ReadDirectory : BaseRepository {
+  static std::string current() {
+    return currentReadDirStack().empty() ? std::string() : currentReadDirStack().top();
+  }
+};
 
 bool isPion(tcPDPtr p) { return std::abs(p->id()) == 211 || p->id() == 111; }
 
@@ -95,6 +103,10 @@ std::unique_ptr<hadml::Decayer> MLClusterHadronizationHandler::openModel() const
   options.onnxruntime_library = ortLibrary_;
   try {
     return std::make_unique<hadml::Decayer>(modelFile_, options);
+  } catch (const hadml::OnnxRuntimeError& e) {
+    throw InitException() << fullName() << ":OnnxRuntimeLibrary"
+                          << (ortLibrary_.empty() ? " (not set)" : " '" + ortLibrary_ + "'") << ": " << e.what()
+                          << Exception::setuperror;
   } catch (const std::exception& e) {
     throw InitException() << fullName() << ":ModelFile '" << modelFile_ << "' cannot be used: " << e.what()
                           << Exception::setuperror;
@@ -108,13 +120,25 @@ void MLClusterHadronizationHandler::doinit() {
                           << "event (set " << fullName() << ":UnderlyingEventHandler NULL)" << Exception::setuperror;
   }
   if (!enabled_) return;
-  // absolute path, fixed at read time; and fail at read/init time, not mid-run
-  if (!modelFile_.empty() && modelFile_[0] != '/') {
-    if (const char* pwd = std::getenv("PWD")) modelFile_ = std::string(pwd) + "/" + modelFile_;
-  }
+  // fail at read/init time, not mid-run
   resolveComponents();
   openModel();
 }
+
+// A relative path is taken from the directory of the input file that sets it (ThePEG keeps the
+// directory of each file being read), or from the working directory for a command typed at the
+// prompt; it is stored absolute, so the saved run works from anywhere.
+std::string MLClusterHadronizationHandler::absolutePath(const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  std::filesystem::path base = ReadDirectory::current();
+  std::error_code ec;
+  if (base.empty() || base.is_relative()) base = std::filesystem::current_path(ec) / base;
+  return (base / std::filesystem::path(path)).lexically_normal().string();
+}
+
+void MLClusterHadronizationHandler::setModelFile(std::string path) { modelFile_ = absolutePath(path); }
+
+void MLClusterHadronizationHandler::setOnnxRuntimeLibrary(std::string path) { ortLibrary_ = absolutePath(path); }
 
 void MLClusterHadronizationHandler::resolveComponents() {
   splitter_ = component<Herwig::PartonSplitterPtr>("PartonSplitter");
@@ -140,7 +164,7 @@ void MLClusterHadronizationHandler::resolveComponents() {
 
 void MLClusterHadronizationHandler::doinitrun() {
   Herwig::ClusterHadronizationHandler::doinitrun();
-  nML_ = nBelowThreshold_ = nInvalid_ = nSpecies_ = nBatches_ = 0;
+  nML_ = nBelowThreshold_ = nInvalid_ = nSpecies_ = nBatches_ = nBadOutput_ = nDecayerErrors_ = 0;
   tDecays_ = tNetwork_ = 0;
   currentHandlerSet_ = false;
   if (enabled_) {
@@ -177,7 +201,8 @@ void MLClusterHadronizationHandler::dofinish() {
   generator()->log() << "hadml: " << nML_ << " two-body cluster decays by the GAN ("
                      << decayer_->path() << "); Herwig fallbacks: " << nBelowThreshold_
                      << " below threshold, " << nInvalid_ << " invalid input, " << nSpecies_
-                     << " excluded species\n";
+                     << " excluded species, " << nBadOutput_ << " non-finite network output ("
+                     << nDecayerErrors_ << " in failed decayer calls)\n";
   if (reportTiming_ && nBatches_ > 0) {
     generator()->log() << "hadml: timing: " << nBatches_ << " ONNX Runtime batches (one per event); "
                        << 1e6 * tDecays_ / double(nBatches_) << " us per event in the GAN's two-body decays, of which "
@@ -334,7 +359,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     m1[i] = jobs[i].h1->mass() / GeV;
     m2[i] = jobs[i].h2->mass() / GeV;
   }
-  if (n > 0) {
+  if (n > 0) try {
     ++nBatches_;
     const ScopeTimer networkTimer(reportTiming_, tNetwork_);
     // Noise and flips from Herwig's random generator: one seed, one set of events.
@@ -347,11 +372,22 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
           for (std::size_t j = 0; j < k; ++j) u[j] = UseRandom::rnd();
         },
         hadml::DecayOutput{out1.data(), out2.data(), nullptr, nullptr, status.data()});
+  } catch (const std::exception& e) {
+    // the whole batch goes to Herwig's decays; the first message is logged, all are counted
+    if (nDecayerErrors_ == 0) {
+      generator()->log() << "hadml: the decayer failed in event " << generator()->currentEventNumber()
+                         << " (" << n << " clusters decayed by Herwig instead; later failures are only counted): "
+                         << e.what() << "\n";
+    }
+    nDecayerErrors_ += static_cast<long>(n);
+    status.assign(n, hadml::DecayStatus::invalid_output);
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto& job = jobs[i];
     if (status[i] != hadml::DecayStatus::ok) {
-      ++(status[i] == hadml::DecayStatus::below_threshold ? nBelowThreshold_ : nInvalid_);
+      if (status[i] == hadml::DecayStatus::below_threshold) ++nBelowThreshold_;
+      else if (status[i] == hadml::DecayStatus::invalid_input) ++nInvalid_;
+      else ++nBadOutput_;
       fallback.push_back(job.cluster);
       continue;
     }
@@ -397,13 +433,14 @@ void MLClusterHadronizationHandler::Init() {
   static ClassDocumentation<MLClusterHadronizationHandler> documentation(
       "Herwig's cluster hadronization with the two-body cluster decays from a hadml GAN (ONNX Runtime).");
   static Parameter<MLClusterHadronizationHandler, std::string> interfaceModelFile(
-      "ModelFile", "The exported hadml generator (.onnx, with hadml metadata); relative paths are "
-      "taken from the directory Herwig read is run in.",
-      &MLClusterHadronizationHandler::modelFile_, "", false, false);
+      "ModelFile", "The exported hadml generator (.onnx, with hadml metadata); a relative path is taken "
+      "from the directory of the input file that sets it (the working directory at the prompt).",
+      &MLClusterHadronizationHandler::modelFile_, "", false, false, &MLClusterHadronizationHandler::setModelFile);
   static Parameter<MLClusterHadronizationHandler, std::string> interfaceOnnxRuntimeLibrary(
-      "OnnxRuntimeLibrary", "libonnxruntime to load (empty: $HADML_ONNXRUNTIME_LIBRARY, then the one "
-      "hadml was built with).",
-      &MLClusterHadronizationHandler::ortLibrary_, "", false, false);
+      "OnnxRuntimeLibrary", "libonnxruntime to load (empty: $HADML_ONNXRUNTIME_LIBRARY, then the onnxruntime "
+      "Python package installed beside hadml). 'hadml herwig run' sets it to the package's library.",
+      &MLClusterHadronizationHandler::ortLibrary_, "", false, false,
+      &MLClusterHadronizationHandler::setOnnxRuntimeLibrary);
   static Parameter<MLClusterHadronizationHandler, int> interfaceThreads(
       "Threads", "ONNX Runtime intra-op threads (1: no thread besides Herwig's; more also put glibc's malloc "
       "in its slower multi-threaded mode for the whole run).", &MLClusterHadronizationHandler::threads_, 1, 1, 64, false,

@@ -63,6 +63,10 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   std::shared_ptr<hadml::Decayer> openModelAndRun() const;  // opened and run once (setup check)
   void mlDecay(const std::vector<Herwig::ClusterPtr>& clusters, tPVector& finalHadrons);
 
+  static std::string absolutePath(const std::string& path);
+  void setModelFile(std::string path);
+  void setOnnxRuntimeLibrary(std::string path);
+
   // configuration (persistent)
   std::string modelFile_;
   std::string ortLibrary_;
@@ -96,6 +100,8 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   } scratch_;  // mlDecay's per-event buffers, reused
   bool currentHandlerSet_ = false;  // this handler has set ClusterHadronizationHandler::currentHandler_
   long nML_ = 0, nBelowThreshold_ = 0, nInvalid_ = 0, nSpecies_ = 0;
+  long nBadOutput_ = 0;      // non-finite network output (and clusters of failed decayer calls)
+  long nDecayerErrors_ = 0;  // clusters of decayer calls that threw
   long nBatches_ = 0;       // events whose GAN decays went to ONNX Runtime
   double tDecays_ = 0;      // seconds in the GAN's two-body decays (ReportTiming)
   double tNetwork_ = 0;     // of which in the decayer (ONNX Runtime + pre/post-processing)

@@ -21,4 +21,4 @@ target_compile_definitions(HadmlHerwig PRIVATE ${_hw_defs})
 # Herwig's and ThePEG's symbols come from the Herwig executable that loads the plugin.
 target_link_libraries(HadmlHerwig PRIVATE hadml_core)
 install(TARGETS HadmlHerwig LIBRARY DESTINATION hadml/herwig)
-message(STATUS "hadml: building the Herwig plugin with ${HADML_HERWIG_CONFIG}")
+message(STATUS "hadml: building the Herwig plugin for Herwig ${_hadml_herwig_version} (${HADML_HERWIG_CONFIG})")

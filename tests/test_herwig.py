@@ -45,13 +45,18 @@ def models(tmp_path_factory):
         last.weight.zero_()
         last.bias.copy_(torch.tensor([-7.0, 0.0]))  # tanh(-7) = -0.99999834: theta = 2.6e-6 rad
     extreme = export_generator(X, d / "extreme.onnx", md, 4, 10)
-    return normal, extreme
+    N = Generator(4, 10, 32, 2).eval()
+    with torch.no_grad():
+        N.net[-2].bias.fill_(float("nan"))  # every output NaN: the plugin must fall back, never decay
+    nan = export_generator(N, d / "nan.onnx", md, 4, 10)
+    return normal, extreme, nan
 
 
 def _run(tmp: Path, events: int, seed: int, model: Path | None, ml: bool, name: str) -> Path:
     from hadml.herwig import run_lep
 
-    return run_lep(tmp / name, events, seed, model=model, ml=ml, name=name)
+    [hepmc] = run_lep(tmp / name, events, seed, model=model, ml=ml, name=name)
+    return hepmc
 
 
 def test_plugin_is_installed():
@@ -164,3 +169,165 @@ def test_run_stays_single_threaded(runs):
     assert proc.wait() == 0
     assert polls > 20  # the run was watched while it generated events
     assert most == 1
+
+
+def _read_card(tmp: Path, lines: list[str], libdir: Path | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Herwig read of LEP-common.in + ML.in + ``lines`` in ``tmp`` (no environment variable of
+    hadml's unless ``env`` sets one); returns the finished process."""
+    from hadml.herwig import cards_dir, plugin_path
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    card = tmp / "card.in"
+    card.write_text("\n".join(["read LEP-common.in", "read ML.in", *lines, "cd /Herwig/Generators",
+                               "saverun card EventGenerator"]) + "\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HADML_")}
+    environ.update(env or {})
+    cmd = ["Herwig", "read", card.name, "-i", str(cards_dir()), "-l", str(libdir or plugin_path().parent)]
+    return subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=environ, timeout=300)
+
+
+ORT_PARAM = "set /Herwig/Hadronization/MLHandler:OnnxRuntimeLibrary"
+
+
+@pytest.mark.parametrize("case", ["missing", "too_old", "not_ort"])
+def test_bad_onnxruntime_library_is_a_setup_error(tmp_path, old_ort, case):
+    """A card naming a missing, too old, or foreign library: Herwig read stops with a setup error
+    naming the parameter, the path and the fix; never a crash."""
+    import ctypes.util
+
+    lib = {"missing": str(tmp_path / "no" / "libonnxruntime.so.1.99"), "too_old": str(old_ort),
+           "not_ort": ctypes.util.find_library("z")}[case]
+    if lib is None:
+        pytest.skip("no libz")
+    if case == "not_ort":
+        lib = next(p for d in ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib")
+                   if (p := Path(d) / lib).is_file()).as_posix() if not Path(lib).is_absolute() else lib
+    r = _read_card(tmp_path, [f"{ORT_PARAM} {lib}"])
+    out = r.stdout + r.stderr
+    assert r.returncode > 0, out  # an error exit, not a signal
+    assert "MLHandler:OnnxRuntimeLibrary" in out and lib in out, out
+    assert "pip install 'onnxruntime>=1." in out, out
+    expect = {"missing": "cannot load ONNX Runtime library", "too_old": "is version 1.2.0, which does not provide",
+              "not_ort": "is not an ONNX Runtime library"}[case]
+    assert expect in out, out
+
+
+def test_no_onnxruntime_anywhere_is_a_setup_error(tmp_path):
+    """The plugin alone in a directory with no onnxruntime package beside it, no parameter, no
+    environment variable: a setup error listing every place tried."""
+    import shutil
+
+    from hadml.herwig import plugin_path
+
+    alone = tmp_path / "lib"
+    alone.mkdir()
+    shutil.copy2(plugin_path(), alone / plugin_path().name)
+    r = _read_card(tmp_path / "run", [], libdir=alone)
+    out = r.stdout + r.stderr
+    assert r.returncode > 0, out
+    assert "MLHandler:OnnxRuntimeLibrary (not set): no ONNX Runtime library found (tried" in out, out
+    assert "$HADML_ONNXRUNTIME_LIBRARY (not set)" in out and str(alone) in out, out
+    # and the same plugin runs once the parameter names the library
+    from hadml.decayer import onnxruntime_library
+
+    r = _read_card(tmp_path / "run2", [f"{ORT_PARAM} {onnxruntime_library()}"], libdir=alone)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_relative_model_path_is_the_cards_directory(tmp_path, models):
+    """ModelFile relative to the card that sets it, whatever directory Herwig read runs in."""
+    import shutil
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    shutil.copy2(models[0], cards / "m.onnx")
+    (cards / "model.in").write_text("set /Herwig/Hadronization/MLHandler:ModelFile m.onnx\n")
+    elsewhere = tmp_path / "elsewhere"
+    r = _read_card(elsewhere, [f"read {cards / 'model.in'}"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the stored path is absolute: the saved run works from another directory
+    from hadml.herwig import plugin_path
+
+    run = subprocess.run(["Herwig", "run", str(elsewhere / "card.run"), "-N", "5", "-s", "2", "-q", "-l",
+                          str(plugin_path().parent)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    log = (tmp_path / "card-S2.log").read_text()
+    assert f"by the GAN ({(cards / 'm.onnx').resolve()})" in log, log[-1500:]
+    # and a relative path that does not exist names the resolved file
+    (cards / "model.in").write_text("set /Herwig/Hadronization/MLHandler:ModelFile nope.onnx\n")
+    r = _read_card(tmp_path / "third", [f"read {cards / 'model.in'}"])
+    assert r.returncode > 0 and f"no such file '{cards / 'nope.onnx'}'" in r.stdout + r.stderr
+
+
+def test_non_finite_network_output_falls_back(tmp_path, models):
+    """A model whose every output is NaN: no event is lost or unphysical, each cluster is decayed
+    by Herwig instead, and the log counts them."""
+    hepmc = _run(tmp_path, 30, 4, models[2], True, "nan")
+    log = next(hepmc.parent.glob("nan-S4.log")).read_text()
+    m = re.search(r"hadml: (\d+) two-body cluster decays by the GAN .* (\d+) non-finite network output", log)
+    assert m, log[-1500:]
+    assert int(m.group(1)) == 0 and int(m.group(2)) > 100
+    table, _, _ = read_hepmc(hepmc)
+    assert table.n_events == 30 and np.isfinite(table.hadron).all()
+
+
+def test_jobs_write_one_file_each(tmp_path, models):
+    """hadml herwig run --jobs 2: Herwig's own parallel jobs, one HepMC file per job, events
+    shared out, different events in each."""
+    out = tmp_path / "lep.hepmc"
+    r = subprocess.run([sys.executable, "-m", "hadml.cli", "herwig", "run", "--events", "40", "--jobs", "2",
+                        "--seed", "7", "--model", str(models[0]), "--out", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    files = [tmp_path / "lep-1.hepmc", tmp_path / "lep-2.hepmc"]
+    tables = [read_hepmc(f)[0] for f in files]
+    assert [t.n_events for t in tables] == [20, 20]
+    assert not np.array_equal(tables[0].hadron[:5], tables[1].hadron[:5])
+
+
+def _cmake_herwig_check(tmp: Path, version_text: str | None) -> subprocess.CompletedProcess:
+    """Run cmake/HadmlHerwigVersion.cmake in script mode against a fake herwig-config."""
+    root = Path(__file__).resolve().parents[1]
+    fake = tmp / "herwig-config"
+    body = f"echo '{version_text}'" if version_text is not None else "exit 1"
+    fake.write_text(f"#!/bin/sh\ncase \"$1\" in --version) {body};; --prefix) echo {tmp};; esac\n")
+    fake.chmod(0o755)
+    script = tmp / "check.cmake"
+    script.write_text(f"""
+list(APPEND CMAKE_MODULE_PATH {root / "cmake"})
+include(HadmlHerwigVersion)
+hadml_herwig_version({fake} v)
+hadml_herwig_supported("${{v}}" ok msg)
+message("version=${{v}} ok=${{ok}} msg=${{msg}}")
+""")
+    return subprocess.run(["cmake", "-P", str(script)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("text", "version", "ok"), [("Herwig 7.2.3", "7.2.3", "TRUE"),
+                                                      ("Herwig 7.3.0", "7.3.0", "FALSE"),
+                                                      (None, "", "FALSE")])
+def test_herwig_version_check(tmp_path, text, version, ok):
+    """Configure-time check: 7.2.x builds the plugin; anything else is a message naming the
+    supported range (and the Python package still builds)."""
+    r = _cmake_herwig_check(tmp_path, text)
+    assert r.returncode == 0, r.stderr
+    assert f"version={version} ok={ok}" in r.stderr
+    if ok == "FALSE":
+        assert "the Herwig plugin supports Herwig 7.2.x" in r.stderr
+        assert "the Python package builds without it" in r.stderr
+
+
+def test_installed_herwig_is_detected():
+    """The real herwig-config (7.2.3 has no --version: the Herwig executable says)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(__file__).resolve().parents[1]
+        script = Path(d) / "check.cmake"
+        script.write_text(f"list(APPEND CMAKE_MODULE_PATH {root / 'cmake'})\ninclude(HadmlHerwigVersion)\n"
+                          f"hadml_herwig_version({shutil.which('herwig-config')} v)\nmessage(\"version=${{v}}\")\n")
+        r = subprocess.run(["cmake", "-P", str(script)], capture_output=True, text=True, timeout=120)
+    herwig = subprocess.run(["Herwig", "--version"], capture_output=True, text=True).stdout
+    assert re.search(r"version=(\d+\.\d+\.\d+)", r.stderr).group(1) in herwig

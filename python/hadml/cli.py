@@ -270,8 +270,21 @@ def herwig_group() -> None:
     metavar="LINE",
     help="Extra card line, e.g. 'set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0' (repeatable).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Herwig's parallel jobs (Herwig run -j N; EVENTS are shared out among them): OUT-1.hepmc .. OUT-N.hepmc.",
+)
 def herwig_run(
-    model: Path | None, events: int, seed: int, out: Path, native: bool, settings: tuple[str, ...]
+    model: Path | None,
+    events: int,
+    seed: int,
+    out: Path,
+    native: bool,
+    settings: tuple[str, ...],
+    jobs: int,
 ) -> None:
     """Herwig read + run of LEP.in at 91.2 GeV (OnShell, Trial 1), with or without the GAN."""
     import shutil as _sh
@@ -282,12 +295,16 @@ def herwig_run(
         _fail("Herwig is not installed (Herwig / herwig-config not on PATH)")
     work = out.parent / (out.name + ".work")
     try:
-        with _progress(f"Herwig: {events} events, seed {seed}"):
-            hepmc = run_lep(work, events, seed, model=model, ml=not native, settings=list(settings))
+        with _progress(f"Herwig: {events} events x {jobs} jobs, seed {seed}" if jobs > 1 else
+                       f"Herwig: {events} events, seed {seed}"):
+            files = run_lep(work, events, seed, model=model, ml=not native, settings=list(settings), jobs=jobs)
     except (RuntimeError, FileNotFoundError) as err:
         _fail(str(err))
-    _sh.move(str(hepmc), str(out))
-    console.print(f"wrote {out} (logs in {work})")
+    targets = [out] if jobs == 1 else [out.with_name(f"{out.stem}-{j}{out.suffix}") for j in range(1, jobs + 1)]
+    for src, dst in zip(files, targets, strict=True):
+        _sh.move(str(src), str(dst))
+        console.print(f"wrote {dst}")
+    console.print(f"logs in {work}")
 
 
 def _np_summary(x: np.ndarray) -> str:

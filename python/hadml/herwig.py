@@ -62,34 +62,47 @@ def run_lep(
     ml: bool = True,
     settings: list[str] | None = None,
     name: str | None = None,
-) -> Path:
-    """Herwig read + run of the LEP card (native, or with the GAN when ``ml``); returns the
-    HepMC (IO_GenEvent) file. ``settings``: extra card lines (e.g. 'set ...:ClSmrLight 0')."""
+    jobs: int = 1,
+) -> list[Path]:
+    """Herwig read + run of the LEP card (native, or with the GAN when ``ml``) in ``out``; returns
+    the HepMC (IO_GenEvent) files, one per job (``Herwig run -j jobs`` shares ``events`` out; seeds
+    chosen by Herwig from ``seed``). ``settings``: extra card lines (e.g. 'set ...:ClSmrLight 0')."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     name = name or ("LEP-ML" if ml else "LEP")
     lines = ["read LEP-common.in"]
+    libdir: list[str] = []
     if ml:
+        from .decayer import onnxruntime_library
+
         model = Path(model or default_model()).resolve()
         lines += ["read ML.in", f"set /Herwig/Hadronization/MLHandler:ModelFile {model}"]
+        # the ONNX Runtime of the Python environment that runs this, unless the environment
+        # variable names one (the plugin also finds the onnxruntime package beside hadml by itself)
+        ort = onnxruntime_library()
+        if ort and not os.environ.get("HADML_ONNXRUNTIME_LIBRARY"):
+            lines.append(f"set /Herwig/Hadronization/MLHandler:OnnxRuntimeLibrary {ort}")
+        libdir = ["-l", str(plugin_path().parent)]
     lines += list(settings or [])
-    lines += [
-        f"set /Herwig/Analysis/HepMC:Filename {name}.hepmc",
-        "cd /Herwig/Generators",
-        f"saverun {name} EventGenerator",
-    ]
+    lines += ["cd /Herwig/Generators", f"saverun {name} EventGenerator"]
     card = out / f"{name}.in"
     card.write_text("\n".join(lines) + "\n")
-    read = ["Herwig", "read", card.name, "-i", str(cards_dir())]
-    if ml:
-        read += ["-l", str(plugin_path().parent)]
-    env = dict(os.environ)
-    _check(subprocess.run(read, cwd=out, capture_output=True, text=True, env=env), "Herwig read", out)
-    run = ["Herwig", "run", f"{name}.run", "-N", str(events), "-s", str(seed), "-q"]
-    if ml:
-        run += ["-l", str(plugin_path().parent)]
-    _check(subprocess.run(run, cwd=out, capture_output=True, text=True, env=env), "Herwig run", out)
-    return out / f"{name}.hepmc"
+    read = ["Herwig", "read", card.name, "-i", str(cards_dir()), *libdir]
+    _check(subprocess.run(read, cwd=out, capture_output=True, text=True), "Herwig read", out)
+    stem = f"{name}-S{seed}"
+    expected = [out / f"{stem}.hepmc"] if jobs == 1 else [out / f"{stem}-{j}.hepmc" for j in range(1, jobs + 1)]
+    for f in expected:
+        f.unlink(missing_ok=True)
+    run = ["Herwig", "run", f"{name}.run", "-N", str(events), "-s", str(seed), "-q", *libdir]
+    if jobs > 1:
+        run += ["-j", str(jobs)]
+    _check(subprocess.run(run, cwd=out, capture_output=True, text=True), "Herwig run", out)
+    missing = [f.name for f in expected if not f.is_file()]
+    if missing:
+        raise RuntimeError(f"Herwig run in {out} wrote no {', '.join(missing)} (see the logs there)")
+    return expected
 
 
 def _check(r: subprocess.CompletedProcess, what: str, out: Path) -> None:
@@ -104,7 +117,7 @@ def run_pair(model: Path, events: int, seed: int, out: Path) -> dict:
     from .compare.report import compare
     from .data.io import load_events
 
-    native = run_lep(out / "native", events, seed, ml=False)
-    ml = run_lep(out / "ml", events, seed, model=model, ml=True)
+    [native] = run_lep(out / "native", events, seed, ml=False)
+    [ml] = run_lep(out / "ml", events, seed, model=model, ml=True)
     cmp = compare(load_events(native), load_events(ml), ("Herwig", "Herwig+GAN"), out / "compare")
     return {"native": str(native), "ml": str(ml), "comparison": cmp.to_json()}

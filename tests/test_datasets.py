@@ -121,3 +121,34 @@ def test_nominal_100k_reads_fast_enough_to_use(shared):
     t = read_cluster_file(path)
     assert t.n_events == 100_000
     assert t.n_clusters == 701_466
+
+
+@pytest.mark.parametrize("fmt,suffix", [("HepMC3", "hepmc3"), ("HepMC2", "hepmc2")])
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_hepmc_damaged_file_is_named(synthetic, tmp_path, fmt, suffix, damage):
+    """HepMC3's readers only print a parse error and stop as at the end of the file: hadml turns
+    that into an error naming file and event, or with on_error='skip' keeps the events before it
+    and reports the rest as dropped; never a short file read as if it were whole."""
+    good = tmp_path / f"good.{suffix}"
+    write_hepmc(good, synthetic, fmt)
+    lines = good.read_text().splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith("E ")]
+    k = 120  # the broken event
+    if damage == "truncated":  # cut inside event k's particle lines, as a killed writer leaves it
+        cut = next(i for i in range(starts[k], starts[k + 1]) if lines[i].startswith("P "))
+        text = "".join(lines[: cut + 1])
+        text = text[: len(text) - 7]  # and inside that line
+    else:  # one particle line of event k garbled
+        i = next(i for i in range(starts[k], starts[k + 1]) if lines[i].startswith("P "))
+        lines[i] = "P this is not a particle\n"
+        text = "".join(lines)
+    bad = tmp_path / f"bad.{suffix}"
+    bad.write_text(text)
+    with pytest.raises(DataFormatError, match=rf"bad\.{suffix}:event {k} \(after event number \d+\): "
+                                              r"unreadable HepMC event: .*truncated or corrupt"):
+        read_hepmc(bad)
+    table, _, report = read_hepmc(bad, on_error="skip")
+    assert table.n_events == k
+    assert len(report) == 1 and f"reading stopped there, {k} events kept" in report.skipped[0][1]
+    whole, _, report = read_hepmc(good)
+    assert whole.n_events == synthetic.n_events and len(report) == 0

@@ -11,7 +11,11 @@ without known partons (a simplified fission vertex whose parent carries the clus
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,31 @@ HepMCHadrons = tuple[np.ndarray, np.ndarray, np.ndarray]
 def _p4(p) -> list[float]:  # type: ignore[no-untyped-def]
     m = p.momentum
     return [m.e, m.px, m.py, m.pz]
+
+
+@contextlib.contextmanager
+def _hepmc3_messages() -> Iterator[list[str]]:
+    """Collect what HepMC3's C++ readers print on stderr (file descriptor 2) while the block runs:
+    a parse error is reported only there, and the reader then just stops as at the end of the
+    file. The lines are yielded (filled on exit); anything but HepMC3's own messages is passed on
+    to stderr. (HepMC3's debug lines go to stdout and are left alone.)"""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode(errors="replace")
+            lines.extend(text.splitlines())
+            other = [x for x in lines if not x.startswith(("ERROR::", "WARNING::", "DEBUG("))]
+            if other:
+                sys.stderr.write("\n".join(other) + "\n")
 
 
 def read_hepmc(
@@ -50,13 +79,15 @@ def read_hepmc(
         f = pyhepmc.open(p)
     except Exception as err:
         raise DataFormatError(str(p), "-", f"not a readable HepMC file: {err}") from None
-    with f:
+    last_number = None
+    with f, _hepmc3_messages() as hepmc3:
         for ievent, ev in enumerate(f):
             if max_events is not None and n_read >= max_events:
                 break
             n_read += 1
             if progress is not None and n_read % 200 == 0:
                 progress(n_read)
+            last_number = ev.event_number
             if ev.momentum_unit != pyhepmc.Units.GEV:
                 ev.set_units(pyhepmc.Units.GEV, ev.length_unit)
             rows = []
@@ -103,6 +134,16 @@ def read_hepmc(
             fs_counts.append(len(final))
             fs_pid.extend(q.pid for q in final)
             fs_p4.extend(_p4(q) for q in final)
+    errors = [x for x in hepmc3 if x.startswith("ERROR::")]
+    if errors and (max_events is None or n_read < max_events):
+        # the reader stopped at a broken event: nothing after it can be read
+        after = "at the start of the file" if last_number is None else f"after event number {last_number}"
+        where = f"event {n_read} ({after})"
+        detail = "; ".join(dict.fromkeys(x.removeprefix("ERROR::") for x in errors))
+        problem = f"unreadable HepMC event: {detail}"
+        if on_error == "raise":
+            raise DataFormatError(str(p), where, problem + "; the file is truncated or corrupt")
+        report.add(where, problem + f"; reading stopped there, {n_read} events kept")
     if n_read == 0:
         raise DataFormatError(str(p), "-", "no HepMC events in file")
     table = ClusterTable.from_rows(counts, ppid, parton, cl, hpid, had, str(p), lines)

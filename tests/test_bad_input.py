@@ -94,3 +94,32 @@ def test_boost_and_momentum_reject(impl):
     with pytest.raises(KinematicsError, match="threshold"):
         mom(0.2, 0.14, 0.14)
     assert mom(0.28, 0.14, 0.14) == 0.0
+
+
+@pytest.fixture(scope="module")
+def nan_model(tmp_path_factory):
+    """A generator whose every output is NaN (its last bias is NaN)."""
+    from hadml.ml.export import export_generator
+    from hadml.ml.features import CLUSTER_FEATURES, Scaler, make_metadata
+    from hadml.ml.models import Generator
+
+    md = make_metadata(CLUSTER_FEATURES, Scaler(np.full(4, -50.0), np.full(4, 50.0)), 10, "test", "nan model")
+    G = Generator(4, 10, 16, 2).eval()
+    with torch.no_grad():
+        G.net[-2].bias.fill_(float("nan"))
+    return export_generator(G, tmp_path_factory.mktemp("nan") / "nan.onnx", md, 4, 10)
+
+
+@pytest.mark.parametrize("with_bad_row", [False, True])
+def test_non_finite_network_output_is_a_status(nan_model, with_bad_row):
+    """Non-finite network output marks each row INVALID_OUTPUT (NaN results) instead of failing the
+    batch, in the all-valid and in the compacted path; other rows keep their own status."""
+    from hadml import Decayer, DecayStatus
+
+    clusters = np.array([[5.0, 1, 2, 3], [3.0, 0.5, 0, 1], [0.3, 0.25, 0, 0]])
+    n = 3 if with_bad_row else 2
+    h1, h2, theta, phi, status = Decayer(nan_model).decay(clusters[:n], [0.14] * n, [0.14] * n, rng=1)
+    assert list(status[:2]) == [DecayStatus.INVALID_OUTPUT] * 2
+    if with_bad_row:
+        assert status[2] == DecayStatus.BELOW_THRESHOLD
+    assert np.isnan(h1).all() and np.isnan(h2).all() and np.isnan(theta).all()

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <set>
 #include <vector>
 
@@ -119,9 +120,10 @@ void MLClusterHadronizationHandler::doinit() {
     throw InitException() << fullName() << ": the ML handler supports runs without the soft underlying "
                           << "event (set " << fullName() << ":UnderlyingEventHandler NULL)" << Exception::setuperror;
   }
-  if (!enabled_) return;
+  if (!enabled_ && !record_) return;
   // fail at read/init time, not mid-run
   resolveComponents();
+  if (!enabled_) return;
   openModel();
 }
 
@@ -167,10 +169,76 @@ void MLClusterHadronizationHandler::doinitrun() {
   nML_ = nBelowThreshold_ = nInvalid_ = nSpecies_ = nBatches_ = nBadOutput_ = nDecayerErrors_ = 0;
   tDecays_ = tNetwork_ = 0;
   currentHandlerSet_ = false;
-  if (enabled_) {
-    resolveComponents();
-    decayer_ = openModelAndRun();
+  if (enabled_ || record_) resolveComponents();
+  if (enabled_) decayer_ = openModelAndRun();
+  if (record_) openRecord();
+}
+
+// The record of every two-body cluster decay: RUN.clusters beside the run's .log (the job's own
+// with Herwig run -j). Format (hadml.data.decays reads it; units GeV), per accepted event
+//   E <event number> <decays>
+// then one line per decay, hadrons in Herwig's order (hadron i carries constituent i's flavour):
+//   C <by: 0 Herwig, 1 GAN> <from fission 0/1> <cluster E px py pz>
+//     <constituent 1: id E px py pz isPerturbative> <constituent 2: id E px py pz isPerturbative>
+//     <hadron 1: id E px py pz> <hadron 2: id E px py pz>
+void MLClusterHadronizationHandler::openRecord() {
+  recordPath_ = generator()->filename() + ".clusters";
+  record_out_ = std::make_shared<std::ofstream>(recordPath_);
+  if (!record_out_->good()) {
+    throw InitException() << fullName() << ":RecordClusters: cannot write '" << recordPath_ << "'"
+                          << Exception::setuperror;
   }
+  *record_out_ << "# hadml cluster decays, format 1: " << generator()->runName() << "\n"
+               << "# E event decays | C by fission cluster(E px py pz) q1(id E px py pz pert) "
+                  "q2(id E px py pz pert) h1(id E px py pz) h2(id E px py pz); GeV\n";
+  record_out_->precision(17);
+  recordEvent_ = -1;
+  recordLines_.clear();
+  nRecorded_ = 0;
+}
+
+// Buffered per attempt: ThePEG retries a discarded attempt under the same event number, so the
+// buffer is written once the generator has moved on to another event (or the run ends).
+void MLClusterHadronizationHandler::recordDecay(const ClusterPtr& cl, const PPtr& h1, const PPtr& h2, bool byGAN) {
+  const long event = generator()->currentEventNumber();
+  if (event != recordEvent_) {
+    flushRecord();
+    recordEvent_ = event;
+  }
+  std::ostringstream os;
+  os.precision(17);
+  auto p4 = [&os](const Lorentz5Momentum& p) {
+    os << ' ' << p.e() / GeV << ' ' << p.x() / GeV << ' ' << p.y() / GeV << ' ' << p.z() / GeV;
+  };
+  bool fromCluster = false;
+  for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
+  os << "C " << (byGAN ? 1 : 0) << ' ' << (fromCluster ? 1 : 0);
+  p4(cl->momentum());
+  for (int i = 0; i < 2; ++i) {
+    os << ' ' << cl->particle(i)->id();
+    p4(cl->particle(i)->momentum());
+    os << ' ' << (cl->isPerturbative(i) ? 1 : 0);
+  }
+  for (const auto& h : {h1, h2}) {
+    os << ' ' << h->id();
+    p4(h->momentum());
+  }
+  recordLines_.push_back(os.str());
+}
+
+void MLClusterHadronizationHandler::newAttempt() {
+  if (!record_) return;
+  const long event = generator()->currentEventNumber();
+  if (event == recordEvent_) recordLines_.clear();  // a retry: the earlier attempt was discarded
+}
+
+void MLClusterHadronizationHandler::flushRecord() {
+  if (!record_out_ || recordEvent_ < 0) return;
+  *record_out_ << "E " << recordEvent_ << ' ' << recordLines_.size() << '\n';
+  for (const auto& line : recordLines_) *record_out_ << line << '\n';
+  nRecorded_ += static_cast<long>(recordLines_.size());
+  recordLines_.clear();
+  recordEvent_ = -1;
 }
 
 // Opens the model and runs it once on fixed inputs (no random numbers): a model that opens but
@@ -197,6 +265,13 @@ std::shared_ptr<hadml::Decayer> MLClusterHadronizationHandler::openModelAndRun()
 void MLClusterHadronizationHandler::dofinish() {
   Herwig::ClusterHadronizationHandler::dofinish();
   currentHandlerSet_ = false;
+  if (record_out_) {
+    flushRecord();
+    record_out_->close();
+    generator()->log() << "hadml: " << nRecorded_ << " two-body cluster decays recorded in " << recordPath_ << "\n";
+    if (!*record_out_) generator()->log() << "hadml: writing " << recordPath_ << " failed\n";
+    record_out_.reset();
+  }
   if (!enabled_ || !decayer_) return;
   generator()->log() << "hadml: " << nML_ << " two-body cluster decays by the GAN ("
                      << decayer_->path() << "); Herwig fallbacks: " << nBelowThreshold_
@@ -212,10 +287,11 @@ void MLClusterHadronizationHandler::dofinish() {
 }
 
 void MLClusterHadronizationHandler::handle(EventHandler& ch, const tPVector& tagged, const Hint& hint) {
-  if (!enabled_) {
+  if (!enabled_ && !record_) {
     Herwig::ClusterHadronizationHandler::handle(ch, tagged, hint);
     return;
   }
+  newAttempt();
   // Herwig's Cluster and PartonSplitter read their parameters from the static
   // ClusterHadronizationHandler::currentHandler(), which only the base class's handle() sets. Run
   // it on an empty parton list when that pointer is not this handler (the first attempt of a run,
@@ -304,7 +380,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   fallback.clear();
   for (const auto& cl : clusters) {
     if (!(cl->isAvailable() && !cl->isStatusFinal() && cl->isReadyToDecay())) continue;
-    if (cl->numComponents() != 2) {
+    if (!enabled_ || cl->numComponents() != 2) {
       fallback.push_back(cl);
       continue;
     }
@@ -337,6 +413,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   }
 
   const std::size_t n = jobs.size();
+  if (n > 0 && !decayer_) throw Exception() << fullName() << ": no decayer open" << Exception::abortnow;
   auto& c = scratch_.c;
   auto& p1 = scratch_.p1;
   auto& m1 = scratch_.m1;
@@ -401,6 +478,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     job.cluster->addChild(job.h2);
     finalHadrons.push_back(job.h1);
     finalHadrons.push_back(job.h2);
+    if (record_) recordDecay(job.cluster, job.h1, job.h2, true);
     ++nML_;
   }
   for (const auto& cl : fallback) {
@@ -412,6 +490,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     cl->addChild(prod.second);
     finalHadrons.push_back(prod.first);
     finalHadrons.push_back(prod.second);
+    if (record_ && cl->numComponents() == 2) recordDecay(cl, prod.first, prod.second, false);
   }
   // drop this event's particles now (the buffers keep their capacity)
   jobs.clear();
@@ -419,11 +498,11 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
 }
 
 void MLClusterHadronizationHandler::persistentOutput(PersistentOStream& os) const {
-  os << modelFile_ << ortLibrary_ << threads_ << enabled_ << pionsOnly_ << reportTiming_;
+  os << modelFile_ << ortLibrary_ << threads_ << enabled_ << pionsOnly_ << reportTiming_ << record_;
 }
 
 void MLClusterHadronizationHandler::persistentInput(PersistentIStream& is, int) {
-  is >> modelFile_ >> ortLibrary_ >> threads_ >> enabled_ >> pionsOnly_ >> reportTiming_;
+  is >> modelFile_ >> ortLibrary_ >> threads_ >> enabled_ >> pionsOnly_ >> reportTiming_ >> record_;
 }
 
 DescribeClass<MLClusterHadronizationHandler, Herwig::ClusterHadronizationHandler>
@@ -461,4 +540,11 @@ void MLClusterHadronizationHandler::Init() {
       &MLClusterHadronizationHandler::reportTiming_, false, false, false);
   static SwitchOption interfaceReportTimingNo(interfaceReportTiming, "No", "no timing", false);
   static SwitchOption interfaceReportTimingYes(interfaceReportTiming, "Yes", "time the GAN's decays", true);
+  static Switch<MLClusterHadronizationHandler, bool> interfaceRecordClusters(
+      "RecordClusters", "Write every two-body cluster decay (Herwig's or the GAN's) with Herwig's own "
+      "information (constituents, isPerturbative, fission, hadrons in Herwig's order) to RUN.clusters, "
+      "beside the run's log; with Enabled No, Herwig decays every cluster (training data).",
+      &MLClusterHadronizationHandler::record_, false, false, false);
+  static SwitchOption interfaceRecordClustersNo(interfaceRecordClusters, "No", "no record", false);
+  static SwitchOption interfaceRecordClustersYes(interfaceRecordClusters, "Yes", "write RUN.clusters", true);
 }

@@ -14,6 +14,7 @@
 #define HADML_MLClusterHadronizationHandler_H
 
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,18 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   bool enabled_ = true;
   bool pionsOnly_ = false;
   bool reportTiming_ = false;
+  bool record_ = false;  // RecordClusters
+
+  // the decay record (RecordClusters)
+  void openRecord();
+  void newAttempt();
+  void recordDecay(const Herwig::ClusterPtr& cl, const PPtr& h1, const PPtr& h2, bool byGAN);
+  void flushRecord();
+  std::string recordPath_;
+  std::shared_ptr<std::ofstream> record_out_;  // shared: the handler is cloned
+  long recordEvent_ = -1;
+  std::vector<std::string> recordLines_;
+  long nRecorded_ = 0;
 
   // run state: the decayer, and Herwig's components resolved once in doinitrun()
   void resolveComponents();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import subprocess
@@ -331,3 +332,72 @@ def test_installed_herwig_is_detected():
         r = subprocess.run(["cmake", "-P", str(script)], capture_output=True, text=True, timeout=120)
     herwig = subprocess.run(["Herwig", "--version"], capture_output=True, text=True).stdout
     assert re.search(r"version=(\d+\.\d+\.\d+)", r.stderr).group(1) in herwig
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """hadml herwig run --native --clusters: a native run with the decay record beside its HepMC."""
+    d = tmp_path_factory.mktemp("recorded")
+    r = subprocess.run([sys.executable, "-m", "hadml.cli", "herwig", "run", "--native", "--events", "150",
+                        "--seed", "12", "--out", str(d / "lep.hepmc"), "--clusters", str(d / "lep.clusters")],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return d / "lep.hepmc", d / "lep.clusters"
+
+
+def _charge3(pid: np.ndarray) -> np.ndarray:
+    """3 x the electric charge of light quarks, antiquarks and pions."""
+    table = {1: -1, 2: 2, 3: -1, -1: 1, -2: -2, -3: 1, 211: 3, -211: -3, 111: 0}
+    return np.vectorize(table.__getitem__)(pid)
+
+
+def test_decay_record_matches_the_hepmc(recorded):
+    """The record lists exactly the HepMC file's two-body cluster decays, event by event, with
+    the same event numbers; hadron i carries constituent i's flavour (charge bookkeeping of every
+    pion pair), which the swapped order does not."""
+    from hadml.data.decays import read_decay_record
+
+    hepmc, record = recorded
+    rec = read_decay_record(record)
+    hep, _, _ = read_hepmc(hepmc)
+    assert list(rec.line) == list(hep.line) and rec.n_events == 150
+    assert list(rec.counts) == list(hep.counts)
+    # same decays (order within an event may differ): compare sorted cluster energies per event
+    start = np.concatenate([[0], np.cumsum(rec.counts)])
+    for a, b in itertools.pairwise(start):
+        np.testing.assert_allclose(np.sort(rec.cluster[a:b, 0]), np.sort(hep.cluster[a:b, 0]), rtol=1e-9)
+    assert not rec.by_gan.any()
+    np.testing.assert_allclose(rec.hadron.sum(axis=1), rec.cluster, atol=1e-9 * 91.2)
+    quark = np.all(np.abs(rec.parton_pid) <= 3, axis=1)  # Trial 1: pion pairs from light quarks
+    assert quark.mean() > 0.99
+    q, h = _charge3(rec.parton_pid[quark]), _charge3(rec.hadron_pid[quark])
+    picked = h - q  # 3 x the charge of the light (anti)quark the selector added to hadron i
+    assert np.isin(picked, [-2, -1, 1, 2]).all()
+    swapped = h[:, ::-1] - q
+    assert not np.isin(swapped, [-2, -1, 1, 2]).all(axis=1).all()
+
+
+def test_decay_record_labels(recorded):
+    """Herwig's perturbative flags and fission labels are in the record: fission products exist,
+    and some of them keep a perturbative constituent (inherited from their parent)."""
+    from hadml.data.io import load_events
+
+    _, record = recorded
+    ev = load_events(record)
+    cl = ev["clusters"]
+    import awkward as ak
+
+    fission = ak.to_numpy(ak.flatten(cl["fission"]))
+    pert = np.column_stack([ak.to_numpy(ak.flatten(cl["q1_pert"])), ak.to_numpy(ak.flatten(cl["q2_pert"]))])
+    assert 0.2 < fission.mean() < 0.95
+    assert pert[fission].any() and not pert[fission].all()
+    assert pert[~fission].any()
+
+
+def test_gan_decays_are_recorded(tmp_path, models):
+    from hadml.data.decays import read_decay_record
+    from hadml.herwig import run_lep
+
+    [hepmc] = run_lep(tmp_path, 30, 5, model=models[0], ml=True, record=True, name="rec")
+    rec = read_decay_record(hepmc.with_suffix(".clusters"))
+    assert rec.n_events == 30 and rec.by_gan.mean() > 0.99

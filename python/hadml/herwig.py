@@ -63,10 +63,14 @@ def run_lep(
     settings: list[str] | None = None,
     name: str | None = None,
     jobs: int = 1,
+    record: bool = False,
 ) -> list[Path]:
     """Herwig read + run of the LEP card (native, or with the GAN when ``ml``) in ``out``; returns
     the HepMC (IO_GenEvent) files, one per job (``Herwig run -j jobs`` shares ``events`` out; seeds
-    chosen by Herwig from ``seed``). ``settings``: extra card lines (e.g. 'set ...:ClSmrLight 0')."""
+    chosen by Herwig from ``seed``). ``settings``: extra card lines (e.g. 'set ...:ClSmrLight 0').
+    ``record``: hadml's handler also writes every two-body cluster decay with Herwig's own
+    information to ``<hepmc stem>.clusters`` beside each HepMC file (hadml.data.decays); a native
+    run then goes through the handler with ``Enabled No`` (Herwig decays every cluster)."""
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     out = Path(out)
@@ -74,11 +78,16 @@ def run_lep(
     name = name or ("LEP-ML" if ml else "LEP")
     lines = ["read LEP-common.in"]
     libdir: list[str] = []
+    if record:
+        lines += ["read ML.in", "set /Herwig/Hadronization/MLHandler:RecordClusters Yes"]
+        if not ml:
+            lines.append("set /Herwig/Hadronization/MLHandler:Enabled No")
+        libdir = ["-l", str(plugin_path().parent)]
     if ml:
         from .decayer import onnxruntime_library
 
         model = Path(model or default_model()).resolve()
-        lines += ["read ML.in", f"set /Herwig/Hadronization/MLHandler:ModelFile {model}"]
+        lines += [*([] if record else ["read ML.in"]), f"set /Herwig/Hadronization/MLHandler:ModelFile {model}"]
         # the ONNX Runtime of the Python environment that runs this, unless the environment
         # variable names one (the plugin also finds the onnxruntime package beside hadml by itself)
         ort = onnxruntime_library()
@@ -99,6 +108,11 @@ def run_lep(
     if jobs > 1:
         run += ["-j", str(jobs)]
     _check(subprocess.run(run, cwd=out, capture_output=True, text=True), "Herwig run", out)
+    if record:
+        expected_records = [f.with_suffix(".clusters") for f in expected]
+        missing = [f.name for f in expected_records if not f.is_file()]
+        if missing:
+            raise RuntimeError(f"Herwig run in {out} wrote no {', '.join(missing)} (see the logs there)")
     missing = [f.name for f in expected if not f.is_file()]
     if missing:
         raise RuntimeError(f"Herwig run in {out} wrote no {', '.join(missing)} (see the logs there)")

@@ -152,3 +152,79 @@ def test_hepmc_damaged_file_is_named(synthetic, tmp_path, fmt, suffix, damage):
     assert len(report) == 1 and f"reading stopped there, {k} events kept" in report.skipped[0][1]
     whole, _, report = read_hepmc(good)
     assert whole.n_events == synthetic.n_events and len(report) == 0
+
+
+def _write_record(path, table, rng):
+    """A decay record as hadml's Herwig handler writes it, for a synthetic table."""
+    pert = rng.random((table.n_clusters, 2)) < 0.4
+    fission = rng.random(table.n_clusters) < 0.7
+    out = ["# hadml cluster decays, format 1: test", "# columns"]
+    i = 0
+    for ev, k in enumerate(table.counts):
+        out.append(f"E {ev + 1} {k}")
+        for _ in range(k):
+            q = [f"{table.parton_pid[i, j]} " + " ".join(repr(float(x)) for x in table.parton[i, j]) + f" {int(pert[i, j])}"
+                 for j in range(2)]
+            h = [f"{table.hadron_pid[i, j]} " + " ".join(repr(float(x)) for x in table.hadron[i, j]) for j in range(2)]
+            c = " ".join(repr(float(x)) for x in table.hadron[i].sum(axis=0))
+            out.append(f"C 0 {int(fission[i])} {c} {q[0]} {q[1]} {h[0]} {h[1]}")
+            i += 1
+    path.write_text("\n".join(out) + "\n")
+    return pert, fission
+
+
+def test_decay_record_round_trip(synthetic, tmp_path):
+    """The Herwig handler's decay record -> the awkward representation -> ROOT -> back, labels
+    (isPerturbative, fission, by GAN) included, exactly."""
+    from hadml.data.decays import read_decay_record
+    from hadml.data.io import load_events, sniff
+
+    rec = tmp_path / "run.clusters"
+    pert, fission = _write_record(rec, synthetic, np.random.default_rng(3))
+    assert sniff(rec) == "decays"
+    table = read_decay_record(rec)
+    np.testing.assert_array_equal(table.perturbative, pert)
+    np.testing.assert_array_equal(table.fission, fission)
+    np.testing.assert_array_equal(table.hadron, synthetic.hadron)
+    assert list(table.line) == list(range(1, synthetic.n_events + 1))
+    write_root(tmp_path / "r.root", load_events(rec))
+    back = to_table(read_root(tmp_path / "r.root"))
+    np.testing.assert_array_equal(back.perturbative, pert)
+    np.testing.assert_array_equal(back.fission, fission)
+    assert not back.by_gan.any()
+    np.testing.assert_array_equal(back.hadron, synthetic.hadron)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("truncate", r"run\.clusters:\d+ \(event \d+\): event \d+ announces \d+ decays, the file ends after"),
+        ("flag", r"run\.clusters:\d+ \(event 3\): a flag .* is not 0 or 1"),
+        ("momentum", r"run\.clusters:\d+ \(event 3\): four-momentum not conserved"),
+        ("header", r"run\.clusters:1: not a hadml decay record"),
+    ],
+)
+def test_decay_record_bad_input(synthetic, tmp_path, damage, message):
+    from hadml.data.decays import read_decay_record
+
+    rec = tmp_path / "run.clusters"
+    _write_record(rec, synthetic, np.random.default_rng(4))
+    lines = rec.read_text().splitlines()
+    third = lines.index(next(x for x in lines if x.startswith("E 3 "))) + 1  # event 3's first decay
+    f = lines[third].split()
+    if damage == "truncate":
+        lines = lines[:-1]
+    elif damage == "flag":
+        f[2] = "2"
+    elif damage == "momentum":
+        f[3] = repr(float(f[3]) + 0.1)
+    else:
+        lines[0] = "# something else"
+    if damage in ("flag", "momentum"):
+        lines[third] = " ".join(f)
+    rec.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match=message):
+        read_decay_record(rec)
+    if damage != "header":
+        table = read_decay_record(rec, on_error="skip")
+        assert table.n_events == synthetic.n_events - 1 and "skipped 1 event" in table.meta["skip_summary"]

@@ -43,6 +43,8 @@ def read_decay_record(path: str | Path, on_error: str = "raise") -> ClusterTable
     check_mode(on_error)
     p = Path(path)
     lines = read_bytes(p).split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the final newline
     if not lines or not is_decay_record(lines[0]):
         raise DataFormatError(str(p), "1", "not a hadml decay record (first line is not '# hadml cluster decays')")
     try:

@@ -1,6 +1,6 @@
 # hadml developer entry points. On a fresh Debian machine:
 #   make demo   # set up .venv, build, run the main job end to end
-#   make test   # set up .venv, build with -Werror, ruff, pytest
+#   make test   # set up .venv, build with -Werror, ruff, import layers, mypy, pytest
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -25,6 +25,9 @@ dev: $(VENV)/.deps-stamp
 
 test: dev
 	$(BIN)/ruff check python tests benchmarks scripts
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/python -m mypy.stubtest hadml._core --allowlist tests/stubtest-allowlist.txt
 	$(BIN)/python -m pytest
 
 demo: dev

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hadml.ml.evaluate import baseline, evaluate
+from hadml.workflows.evaluate import baseline, evaluate
 
 
 def main() -> None:

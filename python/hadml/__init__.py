@@ -12,7 +12,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .kinematics import KinematicsError
 
 
-def __getattr__(name: str):  # lazy: importing hadml does not load ONNX Runtime
+def __getattr__(name: str) -> object:  # lazy: importing hadml does not load ONNX Runtime
     if name in ("Decayer", "DecayStatus", "ModelError"):
         from . import decayer
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-import numpy as np
 from rich.console import Console
-from rich.table import Table
 
 from . import __version__
+
+if TYPE_CHECKING:
+    import awkward as ak
+    from rich.status import Status
 
 console = Console(stderr=False)
 
@@ -84,7 +87,7 @@ def data_gun(dst: Path, n_events: int, seed: int, clsmr: float, cldir: bool, tem
     console.print(f"wrote {table.n_events} events ({table.n_clusters} clusters) to {dst}")
 
 
-def _load_or_fail(path: Path, skip_bad: bool):  # type: ignore[no-untyped-def]
+def _load_or_fail(path: Path, skip_bad: bool) -> ak.Array:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .data.errors import DataFormatError
@@ -92,7 +95,8 @@ def _load_or_fail(path: Path, skip_bad: bool):  # type: ignore[no-untyped-def]
 
     mode = "skip" if skip_bad else "raise"
     try:
-        if sniff(path) == "hepmc":  # read event by event: a progress bar
+        kind = sniff(path)
+        if kind == "hepmc":  # read event by event: a progress bar
             with Progress(
                 TextColumn(f"reading {path.name}"),
                 BarColumn(),
@@ -102,10 +106,12 @@ def _load_or_fail(path: Path, skip_bad: bool):  # type: ignore[no-untyped-def]
                 transient=True,
             ) as bar:
                 task = bar.add_task("read", total=None)
-                events = load_events(path, on_error=mode, progress=lambda n: bar.update(task, completed=n))
+                events = load_events(
+                    path, on_error=mode, progress=lambda n: bar.update(task, completed=n), kind=kind
+                )
         else:  # one vectorised pass
             with _progress(f"reading {path}"):
-                events = load_events(path, on_error=mode)
+                events = load_events(path, on_error=mode, kind=kind)
     except DataFormatError as err:
         _fail(str(err))
     if skip_bad and "skipped" in events.attrs:
@@ -113,11 +119,11 @@ def _load_or_fail(path: Path, skip_bad: bool):  # type: ignore[no-untyped-def]
     return events
 
 
-def _progress(text: str):  # type: ignore[no-untyped-def]
+def _progress(text: str) -> Status:
     return console.status(text, spinner="dots")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -190,7 +196,7 @@ def compare_cmd(
         ea, eb = ea[:max_events], eb[:max_events]
     try:
         with _progress("comparing"):
-            result = compare(ea, eb, names, out, classifier=not no_classifier)  # type: ignore[arg-type]
+            result = compare(ea, eb, names, out, classifier=not no_classifier)
     except ValueError as err:
         _fail(str(err))
     console.print(result.markdown())
@@ -223,7 +229,7 @@ def demo(
     out: Path, data: Path | None, target: Path | None, events: int, budget: float, seed: int, herwig: bool
 ) -> None:
     """Run the main job end to end: samples, GAN fit, ONNX, C++ decays, HepMC3, comparison."""
-    from .demo import run_demo
+    from .workflows.demo import run_demo
 
     if herwig:
         from .herwig import herwig_available
@@ -307,11 +313,7 @@ def herwig_run(
     console.print(f"logs in {work}")
 
 
-def _np_summary(x: np.ndarray) -> str:
-    return f"{x.min():.4g} .. {x.max():.4g} (mean {x.mean():.4g})"
-
-
-__all__ = ["Table", "main"]
+__all__ = ["main"]
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -10,6 +13,8 @@ from . import _core
 from .kinematics import KinematicsError
 
 __all__ = ["boost", "recover_angles", "two_body_decay", "two_body_momentum"]
+
+_R = TypeVar("_R")
 
 
 def _rows(a: ArrayLike, name: str) -> NDArray[np.float64]:
@@ -23,7 +28,7 @@ def _col(a: ArrayLike, n: int) -> NDArray[np.float64]:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)))
 
 
-def _call(fn, *args):  # type: ignore[no-untyped-def]
+def _call(fn: Callable[..., _R], *args: object) -> _R:
     try:
         return fn(*args)
     except _core.KinematicsError as err:

@@ -29,7 +29,6 @@ LABELS = {
     "cluster_theta": r"true cluster-frame $\theta$",
     "cluster_phi": r"true cluster-frame $\phi$",
 }
-PER_EVENT = ("multiplicity", "thrust", "thrust_major", "thrust_minor", "sphericity", "aplanarity")
 
 
 @dataclass

@@ -161,8 +161,8 @@ def one_page(cmp: Comparison, oa: dict, ob: dict, path: Path) -> None:
         ax = fig.add_subplot(5, 2, k + 1)
         lo, hi = np.percentile(np.concatenate([oa[n], ob[n]]), [0.5, 99.5])
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
-        ax.hist(oa[n], bins, density=True, histtype="step", label=cmp.labels[0])
-        ax.hist(ob[n], bins, density=True, histtype="step", label=cmp.labels[1])
+        ax.hist(oa[n], bins.tolist(), density=True, histtype="step", label=cmp.labels[0])
+        ax.hist(ob[n], bins.tolist(), density=True, histtype="step", label=cmp.labels[1])
         ax.set_title(LABELS.get(n, n), fontsize=8)
         ax.tick_params(labelsize=6)
         if k == 0:

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from scipy.stats import rankdata
 
-from ..ml.metrics import w1
-from ..ml.models import DeepSetsDiscriminator
-from ..ml.train import gather_events
+from ..blocks.distances import w1
+from ..blocks.networks import DeepSetsDiscriminator
+from ..blocks.ragged import gather_events
 from .observables import Hadrons
 
 
@@ -69,7 +69,7 @@ def classifier_auc(
     sd = np.concatenate([a.p4, b.p4]).std(0)
     sd = np.where(sd > 0, sd, 1.0)
 
-    def tensors(sel_a: np.ndarray, sel_b: np.ndarray):  # type: ignore[no-untyped-def]
+    def tensors(sel_a: np.ndarray, sel_b: np.ndarray) -> tuple[torch.Tensor, ...]:
         ca, pa = _subset(a, sel_a)
         cb, pb = _subset(b, sel_b)
         counts = np.concatenate([ca, cb])
@@ -104,7 +104,7 @@ def classifier_auc(
     auc = roc_auc(labels, scores)
     boots = []
     for _ in range(20):
-        k = rng.integers(0, len(labels), len(labels))
-        if 0 < labels[k].sum() < len(k):
-            boots.append(roc_auc(labels[k], scores[k]))
+        pick = rng.integers(0, len(labels), len(labels))
+        if 0 < labels[pick].sum() < len(pick):
+            boots.append(roc_auc(labels[pick], scores[pick]))
     return auc, float(np.std(boots))

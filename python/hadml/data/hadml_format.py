@@ -49,7 +49,7 @@ def _physics_problems(a: np.ndarray) -> list[str | None]:
     p4 = a[:, :, 1:]
     msgs: list[str | None] = [None] * a.shape[0]
 
-    def flag(mask: np.ndarray, text: str) -> None:
+    def flag(mask: np.ndarray | np.bool_, text: str) -> None:
         for i in np.flatnonzero(mask):
             if msgs[i] is None:
                 msgs[i] = text
@@ -101,9 +101,9 @@ def read_cluster_file(path: str | Path, on_error: str = "raise") -> ClusterTable
         good = b"\n".join(lines[i] for i, k in zip(nonblank, keep, strict=True) if k)
         good = good.replace(b";|", b",").replace(b";", b",").replace(b"|", b",")
         values = parse_numbers(good)
-        assert values is not None
         nonblank = [i for i, k in zip(nonblank, keep, strict=True) if k]
         counts = counts[keep]
+    assert values is not None  # good_text, or parsed again without the bad lines
     a = values.reshape(-1, 5, 5)
     problems = _physics_problems(a)
     event_of = np.repeat(np.arange(counts.size), counts)

@@ -58,6 +58,6 @@ def read_hadron_file(
         idx = keep
         counts = np.array([sum(1 for o in lines[i].split(b";") if o.strip()) for i in idx])
         values = parse_numbers(b",".join(lines[i].replace(b";", b",").strip(b", ") for i in idx))
-        assert values is not None
+    assert values is not None  # ok, or parsed again without the bad lines
     a = values.reshape(-1, 5)
     return counts.astype(np.int64), a[:, 0].astype(np.int32), a[:, 1:].copy(), report

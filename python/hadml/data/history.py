@@ -41,13 +41,17 @@ def _parse_line(line: str, path: str, lineno: int) -> list[tuple[int, int, list[
     return objs
 
 
-def read_history_file(path: str | Path) -> tuple[ClusterTable, ak.Array, tuple[np.ndarray, ...]]:
+def read_history_file(
+    path: str | Path,
+) -> tuple[ClusterTable, ak.Array, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Returns (two-body clusters as a ClusterTable, the full history as awkward
     ``var * {index, pid, children: var * int, E, px, py, pz}``, event hadrons (counts, pid, p4))."""
     text = read_bytes(path).decode("ascii", errors="replace")
     events: list[list] = []
     counts, pids, partons, ppids, clusters, hadrons, hpids, lines = [], [], [], [], [], [], [], []
-    fs_counts, fs_pid, fs_p4 = [], [], []
+    fs_counts: list[int] = []
+    fs_pid: list[int] = []
+    fs_p4: list[list[float]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

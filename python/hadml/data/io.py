@@ -1,4 +1,11 @@
-"""One entry point for every input format: ``load_events(path)`` -> awkward event sample."""
+"""One entry point for every input format. The format is detected here, once per read, from the
+file name and the first 4 KiB of the contents (:func:`sniff`):
+
+``load_events(path)``   -> awkward event sample (see events.py)
+``load_table(path)``    -> :class:`ClusterTable` (cluster files read directly, fast)
+``load_hadrons(path)``  -> (counts, p4) of each event's hadrons
+``load_sample(path)``   -> a cluster file's table, any other file's hadrons
+"""
 
 from __future__ import annotations
 
@@ -9,22 +16,24 @@ import awkward as ak
 import numpy as np
 
 from .errors import DataFormatError
-from .events import read_root, to_awkward
+from .events import event_hadrons, read_root, to_awkward, to_table
 from .table import ClusterTable
-from .textio import read_bytes
+from .textio import read_head
 
 HEPMC_SUFFIXES = (".hepmc", ".hepmc2", ".hepmc3", ".hepmc.gz", ".hepmc2.gz", ".hepmc3.gz")
+HEAD_BYTES = 4096  # what format detection reads (of a gzip file: decompressed)
 
 
 def sniff(path: str | Path) -> str:
-    """'root', 'hepmc', 'clusters', 'history' or 'hadrons'."""
+    """'root', 'hepmc', 'clusters', 'history' or 'hadrons': from the name, else from the first
+    :data:`HEAD_BYTES` of the contents (a gzip file is decompressed only that far)."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith(".root"):
         return "root"
     if name.endswith(HEPMC_SUFFIXES):
         return "hepmc"
-    head = read_bytes(p)[:4096]
+    head = read_head(p, HEAD_BYTES)
     if head.lstrip().startswith((b"HepMC::", b"E ")):
         return "hepmc"
     first = next((ln for ln in head.split(b"\n") if ln.strip()), b"")
@@ -50,12 +59,18 @@ def hadrons_only_events(counts: np.ndarray, pid: np.ndarray, p4: np.ndarray) -> 
 
 
 def load_events(
-    path: str | Path, on_error: str = "raise", progress: Callable[[int], None] | None = None
+    path: str | Path,
+    on_error: str = "raise",
+    progress: Callable[[int], None] | None = None,
+    kind: str | None = None,
 ) -> ak.Array:
     """Read any supported file into the awkward event representation (see events.py).
 
-    With ``on_error='skip'`` the returned array's ``attrs['skipped']`` says what was dropped."""
-    events = _load(path, on_error, progress)
+    With ``on_error='skip'`` the returned array's ``attrs['skipped']`` says what was dropped.
+    ``kind``: the format, when the caller has already asked :func:`sniff` (not detected again);
+    ``progress`` is called with the number of events read so far by the readers that go event by
+    event (HepMC)."""
+    events = _load(path, kind or sniff(path), on_error, progress)
     if "source" not in events.attrs:
         events.attrs["source"] = str(path)
     return events
@@ -66,8 +81,49 @@ def _with_report(events: ak.Array, summary: str) -> ak.Array:
     return events
 
 
-def _load(path: str | Path, on_error: str, progress: Callable[[int], None] | None = None) -> ak.Array:
+def load_table(path: str | Path, max_events: int = 0) -> ClusterTable:
+    """Any supported file -> :class:`ClusterTable` of its first ``max_events`` events (0: all);
+    cluster files are read directly (fast)."""
+    return _table(path, sniff(path), max_events)
+
+
+def load_sample(path: str | Path, max_events: int = 0) -> ClusterTable | tuple[np.ndarray, np.ndarray]:
+    """What an event-level fit or comparison reads of a file: a cluster file's table (its two-body
+    decays are the events' hadrons), any other file's final-state hadrons as (counts, p4), with
+    malformed events skipped. ``max_events``: the first so many events (0: all)."""
     kind = sniff(path)
+    if kind == "clusters":
+        return _table(path, kind, max_events)
+    events = _load(path, kind, "skip")
+    if max_events:
+        events = events[:max_events]
+    counts, _, p4 = event_hadrons(events)
+    return counts, p4
+
+
+def load_hadrons(path: str | Path, max_events: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The "data" of an event-level fit: (counts, p4) of each event's hadrons. For cluster files
+    these are the two-body decay products (what the generator produces); otherwise the file's
+    final-state hadrons."""
+    sample = load_sample(path, max_events)
+    if isinstance(sample, ClusterTable):
+        return 2 * sample.counts, sample.hadron.reshape(-1, 4)
+    return sample
+
+
+def _table(path: str | Path, kind: str, max_events: int) -> ClusterTable:
+    if kind == "clusters":
+        from .hadml_format import read_cluster_file
+
+        table = read_cluster_file(path)
+    else:
+        table = to_table(_load(path, kind, "raise"), source=str(path))
+    return table.head(max_events) if max_events and max_events < table.n_events else table
+
+
+def _load(
+    path: str | Path, kind: str, on_error: str, progress: Callable[[int], None] | None = None
+) -> ak.Array:
     if kind == "root":
         return read_root(path)
     if kind == "hepmc":

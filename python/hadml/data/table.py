@@ -89,7 +89,7 @@ class ClusterTable:
 
     def __post_init__(self) -> None:
         n = int(self.counts.sum()) if self.counts.size else 0
-        shapes = {
+        shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
             "cluster": (self.cluster.shape, (n, 4)),
             "parton_pid": (self.parton_pid.shape, (n, 2)),
             "parton": (self.parton.shape, (n, 2, 4)),
@@ -114,10 +114,6 @@ class ClusterTable:
     def has_partons(self) -> np.ndarray:
         return np.all(self.parton_pid != PLACEHOLDER_PID, axis=1)
 
-    @property
-    def event_index(self) -> np.ndarray:
-        return np.repeat(np.arange(self.n_events), self.counts)
-
     def decay_frame(self) -> np.ndarray:
         """Four-momentum of the decay's own frame, h1 + h2 (equals the cluster up to the
         rounding of printed files; used for the angle targets so that they are exact)."""
@@ -141,12 +137,6 @@ class ClusterTable:
             None if self.line is None else self.line[mask],
             dict(self.meta),
         )
-
-    def split(self, fraction: float, seed: int = 0) -> tuple[ClusterTable, ClusterTable]:
-        """Random event-level split into (fraction, 1 - fraction)."""
-        rng = np.random.default_rng(seed)
-        sel = rng.random(self.n_events) < fraction
-        return self.select_events(sel), self.select_events(~sel)
 
     def head(self, n_events: int) -> ClusterTable:
         mask = np.zeros(self.n_events, dtype=bool)

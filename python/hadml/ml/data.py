@@ -1,4 +1,4 @@
-"""Turning samples into training tensors."""
+"""Turning samples into training tensors (reading them is :mod:`hadml.data.io`'s)."""
 
 from __future__ import annotations
 
@@ -6,39 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.events import event_hadrons, to_table
-from ..data.io import load_events
 from ..data.table import ClusterTable, hadron_mass
 from .features import Scaler, feature_names, raw_conditions, unmap_angles
-
-
-def load_table(path: str, max_events: int = 0) -> ClusterTable:
-    """Any supported file -> ClusterTable (cluster files are read directly, fast)."""
-    from ..data.io import sniff
-
-    if sniff(path) == "clusters":
-        from ..data.hadml_format import read_cluster_file
-
-        table = read_cluster_file(path)
-    else:
-        table = to_table(load_events(path), source=path)
-    return table.head(max_events) if max_events and max_events < table.n_events else table
-
-
-def load_hadrons(path: str, max_events: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The "data" of an event-level fit: (counts, p4) of each event's hadrons. For cluster files
-    these are the two-body decay products (what the generator produces); otherwise the file's
-    final-state hadrons."""
-    from ..data.io import sniff
-
-    if sniff(path) == "clusters":
-        t = load_table(path, max_events)
-        return 2 * t.counts, t.hadron.reshape(-1, 4)
-    ev = load_events(path, on_error="skip")
-    if max_events:
-        ev = ev[:max_events]
-    counts, _, p4 = event_hadrons(ev)
-    return counts, p4
 
 
 @dataclass

@@ -52,6 +52,8 @@ def export_generator(
             verbose=False,
         )
     quiet.setLevel(level)
+    if prog is None:  # only without dynamo=True
+        raise RuntimeError("torch.onnx.export returned no ONNX program")
     model = prog.model_proto
     del model.metadata_props[:]
     for k, v in metadata.items():

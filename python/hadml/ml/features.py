@@ -83,12 +83,6 @@ class Scaler:
         return 2.0 * (x - self.minimum) / (self.maximum - self.minimum) - 1.0
 
 
-def map_outputs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Network output t (N, 2) in (-1, 1) -> (theta, phi)."""
-    t = np.asarray(t, dtype=np.float64)
-    return OUTPUT_OFFSET[0] + OUTPUT_SCALE[0] * t[:, 0], OUTPUT_OFFSET[1] + OUTPUT_SCALE[1] * t[:, 1]
-
-
 def unmap_angles(theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """(theta, phi) -> network space (N, 2) in [-1, 1]."""
     return np.column_stack(

@@ -1,25 +1,19 @@
-"""Generator and discriminators (PyTorch)."""
+"""The GAN's generator and its cluster-level discriminator (PyTorch); the event-level
+discriminator is the shared Deep Sets classifier of :mod:`hadml.blocks.networks`."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from ..blocks.networks import DeepSetsDiscriminator, mlp
 
-def mlp(n_in: int, hidden: int, layers: int, batch_norm: bool, slope: float = 0.2) -> list[nn.Module]:
-    mods: list[nn.Module] = []
-    d = n_in
-    for _ in range(layers):
-        mods.append(nn.Linear(d, hidden))
-        if batch_norm:
-            mods.append(nn.BatchNorm1d(hidden))
-        mods.append(nn.LeakyReLU(slope))
-        d = hidden
-    return mods
+__all__ = ["ClusterDiscriminator", "DeepSetsDiscriminator", "Generator"]
 
 
 class Generator(nn.Module):
-    """(scaled conditions, noise) -> t in (-1, 1)^2; see features.map_outputs for (theta, phi)."""
+    """(scaled conditions, noise) -> t in (-1, 1)^2; (theta, phi) = OUTPUT_OFFSET + OUTPUT_SCALE * t
+    (see :mod:`hadml.ml.features`)."""
 
     def __init__(self, n_conditions: int, noise_dim: int = 10, hidden: int = 256, layers: int = 2):
         super().__init__()
@@ -41,22 +35,3 @@ class ClusterDiscriminator(nn.Module):
 
     def forward(self, conditions: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([conditions, angles], dim=1)).squeeze(1)
-
-
-class DeepSetsDiscriminator(nn.Module):
-    """HadML v2: Phi on each hadron's (scaled) lab four-vector, mean over the event, F -> logit.
-
-    Events are given flat: ``hadrons`` (H, 4) and ``event`` (H,) the event index of each hadron,
-    so variable-length events need no padding and no Python loop."""
-
-    def __init__(self, hidden: int = 256, layers: int = 2, n_features: int = 4):
-        super().__init__()
-        self.hidden = hidden
-        self.phi = nn.Sequential(*mlp(n_features, hidden, layers, False))
-        self.f = nn.Sequential(*mlp(hidden, hidden, layers, False), nn.Linear(hidden, 1))
-
-    def forward(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
-        h = self.phi(hadrons)
-        pooled = torch.zeros(n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, event, h)
-        counts = torch.bincount(event, minlength=n_events).clamp_min(1).to(h.dtype)
-        return self.f(pooled / counts[:, None]).squeeze(1)

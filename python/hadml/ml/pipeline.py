@@ -66,6 +66,7 @@ class OnnxGenerator:
         flip: np.ndarray,
         parton1: np.ndarray | None = None,
         has_partons: np.ndarray | None = None,
-    ):  # type: ignore[no-untyped-def]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(theta, phi, hadron 1, hadron 2), as :func:`postprocess`."""
         cond = preprocess(self.info, cluster, parton1, has_partons)
         return postprocess(self.info, self.network(cond, noise), cluster, m1, m2, flip)

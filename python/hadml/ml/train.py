@@ -20,10 +20,12 @@ from torch import nn
 
 from .. import __version__
 from .. import kinematics_torch as KT
+from ..blocks.distances import w1, w1_p4
+from ..blocks.ragged import gather_events
+from ..data.io import load_hadrons, load_table
 from .config import Config, from_dict
-from .data import ClusterArrays, cluster_arrays, load_hadrons, load_table, split_events
+from .data import ClusterArrays, cluster_arrays, split_events
 from .features import OUTPUT_OFFSET, OUTPUT_SCALE, Scaler, feature_names
-from .metrics import w1, w1_p4
 from .models import ClusterDiscriminator, DeepSetsDiscriminator, Generator
 
 CHECKPOINT_LAST = "last.pt"
@@ -63,17 +65,6 @@ def angles_from_t(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return OUTPUT_OFFSET[0] + OUTPUT_SCALE[0] * t[:, 0], OUTPUT_OFFSET[1] + OUTPUT_SCALE[1] * t[:, 1]
 
 
-def gather_events(
-    starts: torch.Tensor, counts: torch.Tensor, sel: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flat indices of the items of the selected events and their new event index (0..len(sel))."""
-    c = counts[sel]
-    ev = torch.repeat_interleave(torch.arange(sel.numel(), device=sel.device), c)
-    offs = torch.cumsum(c, 0) - c
-    within = torch.arange(int(c.sum()), device=sel.device) - torch.repeat_interleave(offs, c)
-    return torch.repeat_interleave(starts[sel], c) + within, ev
-
-
 def target_split_seed(cfg: Config) -> int:
     """The target file's split: the clusters file's own when it is the same file (closure)."""
     same = not cfg.data.target or Path(cfg.data.target).resolve() == Path(cfg.data.clusters).resolve()
@@ -89,7 +80,6 @@ class Trainer:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         torch.manual_seed(cfg.train.seed + self.dist.rank)
-        self.rng = np.random.default_rng(cfg.train.seed + self.dist.rank)
         self._prepare_data()
         m = cfg.model
         d = len(self.names)
@@ -108,7 +98,8 @@ class Trainer:
             self._load(self.out / CHECKPOINT_LAST)
         elif self.dist.main and (self.out / HISTORY).is_file():
             (self.out / HISTORY).unlink()  # a fresh start: the old history does not belong to it
-        self.Gm, self.Dm = self.G, self.D
+        self.Gm: nn.Module = self.G  # what the training steps call: the DDP wrapper with several ranks
+        self.Dm: nn.Module = self.D
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 

@@ -11,8 +11,9 @@ import numpy as np
 
 from ..compare.report import Comparison, compare
 from ..data.events import to_awkward
+from ..data.io import hadrons_only_events, load_sample, load_table
 from ..data.table import ClusterTable, hadron_mass
-from .data import load_hadrons, load_table, split_events
+from ..ml.data import split_events
 
 
 def held_out(table: ClusterTable, fraction: float, seed: int) -> ClusterTable:
@@ -25,7 +26,7 @@ def gan_events(model: str | Path, clusters: ClusterTable, seed: int = 7) -> tupl
 
     d = Decayer(model)
     m = hadron_mass(clusters.hadron_pid)
-    kw = {}
+    kw: dict[str, np.ndarray] = {}
     if d.use_partons:
         kw = {"parton1": clusters.parton[:, 0], "has_partons": clusters.has_partons}
     h1, h2, _, _, status = d.decay(clusters.cluster, m[:, 0], m[:, 1], rng=seed, **kw)
@@ -45,13 +46,12 @@ def gan_events(model: str | Path, clusters: ClusterTable, seed: int = 7) -> tupl
 
 
 def target_events(path: str, fraction: float, seed: int, max_events: int) -> ak.Array:
-    """Held-out events of the target sample (clusters when the file has them, else hadrons)."""
-    from ..data.io import hadrons_only_events, sniff
-
-    if sniff(path) == "clusters":
-        t = held_out(load_table(path), fraction, seed)
+    """Held-out events of the target sample (a cluster file's clusters and decays, else hadrons)."""
+    sample = load_sample(path)
+    if isinstance(sample, ClusterTable):
+        t = held_out(sample, fraction, seed)
         return to_awkward(t.head(max_events) if max_events else t)
-    counts, p4 = load_hadrons(path)
+    counts, p4 = sample
     keep = ~split_events(counts.size, fraction, seed)
     rows = np.repeat(keep, counts)
     ev = hadrons_only_events(counts[keep], np.zeros(int(counts[keep].sum()), np.int32), p4[rows])

@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from .data.events import write_root
-from .data.gun import ClusterGun
-from .data.hepmc import write_hepmc
-from .data.reference import DecayParams, decay_table
-from .data.writers import write_cluster_file
+from ..data.events import to_awkward, write_root
+from ..data.gun import ClusterGun
+from ..data.hepmc import write_hepmc
+from ..data.io import load_table
+from ..data.reference import DecayParams, decay_table
+from ..data.writers import write_cluster_file
 
 
 def _step(console: Console, text: str) -> None:
@@ -39,12 +41,12 @@ def run_demo(
     seed: int = 1,
     herwig: bool = False,
     herwig_events: int = 500,
-) -> dict:
-    from .compare.report import compare
-    from .ml.config import load_config
-    from .ml.evaluate import gan_events, held_out, target_events
-    from .ml.export import export_checkpoint
-    from .ml.train import Trainer
+) -> dict[str, Any]:
+    from ..compare.report import compare
+    from ..ml.config import load_config
+    from ..ml.export import export_checkpoint
+    from ..ml.train import Trainer
+    from .evaluate import gan_events, held_out, target_events
 
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -57,9 +59,7 @@ def run_demo(
             clusters_file, target_file = out / "nominal.dat", out / "variation.dat"
             write_cluster_file(clusters_file, nominal)
             write_cluster_file(target_file, variation)
-            write_root(
-                out / "nominal.root", __import__("hadml.data.events", fromlist=["x"]).to_awkward(nominal)
-            )
+            write_root(out / "nominal.root", to_awkward(nominal))
         console.print(
             f"nominal (ClSmrLight 0.78) and variation (ClSmrLight 0): {events} events each, "
             f"{nominal.n_clusters} and {variation.n_clusters} clusters -> {out}"
@@ -93,8 +93,6 @@ def run_demo(
     )
     console.print(f"{model}")
     _step(console, "4. C++ decayer on held-out clusters -> HepMC3")
-    from .ml.data import load_table
-
     held = held_out(load_table(str(clusters_file)), cfg.data.train_fraction, cfg.data.split_seed)
     with console.status("decaying with ONNX Runtime (C++)"):
         t_dec = time.perf_counter()
@@ -110,7 +108,7 @@ def run_demo(
     n = min(len(tgt), len(gen_events))
     with console.status("GAN vs target"):
         gan_cmp = compare(tgt[:n], gen_events[:n], ("target", "GAN"), out / "compare_gan")
-    results = {"gan_vs_target": gan_cmp.to_json()}
+    results: dict[str, Any] = {"gan_vs_target": gan_cmp.to_json()}
     if not same:
         nom = target_events(str(clusters_file), cfg.data.train_fraction, cfg.data.split_seed, 0)
         m = min(len(tgt), len(nom))
@@ -118,7 +116,7 @@ def run_demo(
             base_cmp = compare(tgt[:m], nom[:m], ("target", "nominal"), out / "compare_nominal")
         results["nominal_vs_target"] = base_cmp.to_json()
     if herwig:
-        from .herwig import run_pair
+        from ..herwig import run_pair
 
         with console.status("Herwig native and ML LEP runs"):
             results["herwig"] = run_pair(model, herwig_events, seed, out / "herwig")

@@ -10,6 +10,8 @@ An event sample is an ``ak.Array`` of events with two jagged fields:
                                            constituent i's flavour)
     ``theta, phi, first``                  the first hadron's rest-frame angles and which hadron
                                            it is (0: h1, 1: h2), see :mod:`hadml.kinematics`
+    ``q1_pert, q2_pert, fission, by_gan``  only in samples recorded by hadml's Herwig handler:
+                                           Herwig's isPerturbative(i), fission product, GAN decay
 ``hadrons`` (var * record ``pid, E, px, py, pz``): the event's final-state hadrons.
 
 Saved to ROOT with uproot as one TTree ``events`` whose jagged record branches ``clusters`` and
@@ -63,6 +65,8 @@ def to_awkward(
     fields["theta"] = _jag(np.asarray(theta, dtype=np.float64), c)
     fields["phi"] = _jag(np.asarray(phi, dtype=np.float64), c)
     fields["first"] = _jag(np.asarray(first, dtype=np.int32), c)
+    for name, value in _recorded(table).items():
+        fields[name] = _jag(value, c)
     hc, hpid, hp4 = hadrons if hadrons is not None else hadrons_from_table(table)
     if hc.size != table.n_events:
         raise ValueError(f"hadron counts for {hc.size} events, clusters for {table.n_events}")
@@ -73,6 +77,14 @@ def to_awkward(
         {"clusters": ak.zip(fields, depth_limit=2), "hadrons": ak.zip(had, depth_limit=2)},
         depth_limit=1,
     )
+
+
+def _recorded(table: ClusterTable) -> dict[str, np.ndarray]:
+    """The fields only a decay record has (all or none)."""
+    if table.perturbative is None or table.fission is None or table.by_gan is None:
+        return {}
+    return {"q1_pert": table.perturbative[:, 0], "q2_pert": table.perturbative[:, 1],
+            "fission": table.fission, "by_gan": table.by_gan}
 
 
 def to_table(events: ak.Array, source: str = "") -> ClusterTable:
@@ -86,6 +98,14 @@ def to_table(events: ak.Array, source: str = "") -> ClusterTable:
     def vec(prefix: str) -> np.ndarray:
         return np.column_stack([flat(f"{prefix}{n}") for n in P4]) if counts.sum() else np.zeros((0, 4))
 
+    recorded: dict[str, np.ndarray | None] = {}
+    if "q1_pert" in ak.fields(cl):
+        recorded = {
+            "perturbative": np.column_stack([flat("q1_pert"), flat("q2_pert")]).astype(bool).reshape(-1, 2),
+            "fission": flat("fission").astype(bool),
+            "by_gan": flat("by_gan").astype(bool),
+        }
+
     return ClusterTable(
         counts=counts,
         cluster=vec(""),
@@ -94,6 +114,9 @@ def to_table(events: ak.Array, source: str = "") -> ClusterTable:
         hadron_pid=np.column_stack([flat("h1_pid"), flat("h2_pid")]).astype(np.int32).reshape(-1, 2),
         hadron=np.stack([vec("h1_"), vec("h2_")], axis=1).reshape(-1, 2, 4),
         source=source,
+        perturbative=recorded.get("perturbative"),
+        fission=recorded.get("fission"),
+        by_gan=recorded.get("by_gan"),
     )
 
 

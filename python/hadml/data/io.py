@@ -15,6 +15,7 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
+from .decays import is_decay_record
 from .errors import DataFormatError
 from .events import event_hadrons, read_root, to_awkward, to_table
 from .table import ClusterTable
@@ -25,8 +26,8 @@ HEAD_BYTES = 4096  # what format detection reads (of a gzip file: decompressed)
 
 
 def sniff(path: str | Path) -> str:
-    """'root', 'hepmc', 'clusters', 'history' or 'hadrons': from the name, else from the first
-    :data:`HEAD_BYTES` of the contents (a gzip file is decompressed only that far)."""
+    """'root', 'hepmc', 'decays', 'clusters', 'history' or 'hadrons': from the name, else from the
+    first :data:`HEAD_BYTES` of the contents (a gzip file is decompressed only that far)."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith(".root"):
@@ -34,6 +35,8 @@ def sniff(path: str | Path) -> str:
     if name.endswith(HEPMC_SUFFIXES):
         return "hepmc"
     head = read_head(p, HEAD_BYTES)
+    if is_decay_record(head):
+        return "decays"
     if head.lstrip().startswith((b"HepMC::", b"E ")):
         return "hepmc"
     first = next((ln for ln in head.split(b"\n") if ln.strip()), b"")
@@ -131,6 +134,11 @@ def _load(
 
         table, hadrons, report = read_hepmc(path, on_error=on_error, progress=progress)
         return _with_report(to_awkward(table, hadrons), report.summary())
+    if kind == "decays":
+        from .decays import read_decay_record
+
+        table = read_decay_record(path, on_error=on_error)
+        return _with_report(to_awkward(table), table.meta["skip_summary"])
     if kind == "history":
         from .history import read_history_file
 

@@ -51,6 +51,11 @@ class ClusterTable:
     hadron:      (N, 2, 4) decay hadron four-momenta, lab
     source:      where the table came from (file name, generator settings)
     line:        (n_events,) source line / event number of each event (for messages)
+
+    Known only for samples recorded by hadml's Herwig handler (None otherwise):
+    perturbative: (N, 2) Herwig's ``Cluster::isPerturbative(i)`` of each constituent
+    fission:      (N,) the cluster is a fission product
+    by_gan:       (N,) the decay was the GAN's (False: Herwig's ClusterDecayer)
     """
 
     counts: np.ndarray
@@ -62,6 +67,9 @@ class ClusterTable:
     source: str = ""
     line: np.ndarray | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    perturbative: np.ndarray | None = None
+    fission: np.ndarray | None = None
+    by_gan: np.ndarray | None = None
 
     @classmethod
     def from_rows(
@@ -96,6 +104,10 @@ class ClusterTable:
             "hadron_pid": (self.hadron_pid.shape, (n, 2)),
             "hadron": (self.hadron.shape, (n, 2, 4)),
         }
+        for name, expected in (("perturbative", (n, 2)), ("fission", (n,)), ("by_gan", (n,))):
+            value = getattr(self, name)
+            if value is not None:
+                shapes[name] = (value.shape, expected)
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"ClusterTable.{name} has shape {got}, expected {want}")
@@ -136,6 +148,7 @@ class ClusterTable:
             self.source,
             None if self.line is None else self.line[mask],
             dict(self.meta),
+            *(None if x is None else x[keep] for x in (self.perturbative, self.fission, self.by_gan)),
         )
 
     def head(self, n_events: int) -> ClusterTable:

@@ -71,6 +71,26 @@ Array boost(const Array& vectors, const Array& frames, bool to_rest) {
   return out;
 }
 
+py::tuple frame(const Array& clusters, const Array& constituents1) {
+  const std::size_t n = rows4(clusters, "clusters");
+  same_rows4(n, constituents1, "constituents1");
+  Array axes({static_cast<py::ssize_t>(n), py::ssize_t{3}, py::ssize_t{3}});
+  Array cos_alpha(static_cast<py::ssize_t>(n));
+  hadml::decay_frame_batch(n, clusters.data(), constituents1.data(), axes.mutable_data(), cos_alpha.mutable_data());
+  return py::make_tuple(axes, cos_alpha);
+}
+
+Array frame_direction(const Array& clusters, const Array& constituents1, const Array& h1, const Array& h2) {
+  const std::size_t n = rows4(clusters, "clusters");
+  same_rows4(n, constituents1, "constituents1");
+  same_rows4(n, h1, "h1");
+  same_rows4(n, h2, "h2");
+  Array u({static_cast<py::ssize_t>(n), py::ssize_t{3}});
+  hadml::recover_frame_direction_batch(n, clusters.data(), constituents1.data(), h1.data(), h2.data(),
+                                       u.mutable_data());
+  return u;
+}
+
 void check2(const py::array& a, std::size_t n, std::size_t w, const char* name) {
   if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(0)) != n ||
       static_cast<std::size_t>(a.shape(1)) != w) {
@@ -214,6 +234,9 @@ PYBIND11_MODULE(_core, m) {
         py::arg("theta"), py::arg("phi"));
   m.def("recover_angles", &recover, py::arg("clusters"), py::arg("h1"), py::arg("h2"));
   m.def("boost", &boost, py::arg("vectors"), py::arg("frames"), py::arg("to_rest"));
+  m.def("decay_frame", &frame, py::arg("clusters"), py::arg("constituents1"));
+  m.def("recover_frame_direction", &frame_direction, py::arg("clusters"), py::arg("constituents1"),
+        py::arg("h1"), py::arg("h2"));
   m.def("two_body_momentum", &hadml::two_body_momentum, py::arg("M"), py::arg("m1"),
         py::arg("m2"));
   auto model_error = py::register_exception<hadml::ModelError>(m, "ModelError", PyExc_RuntimeError);

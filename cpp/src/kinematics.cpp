@@ -244,6 +244,111 @@ DecayAngles recover_angles(const FourVector& cluster, const FourVector& h1,
   return {std::atan2(std::hypot(dx, dy), dz), std::atan2(dy, dx), first};
 }
 
+namespace {
+using Vec3 = std::array<double, 3>;
+
+double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+double norm(const Vec3& a) { return std::hypot(a[0], a[1], a[2]); }
+Vec3 scaled(const Vec3& a, double s) { return {a[0] * s, a[1] * s, a[2] * s}; }
+// a with its component along the unit vector z removed
+Vec3 reject(const Vec3& a, const Vec3& z) {
+  const double c = dot(a, z);
+  return {a[0] - c * z[0], a[1] - c * z[1], a[2] - c * z[2]};
+}
+constexpr double kParallel = 1e-12;  // |n - (n.z) z| below this: n is (anti)parallel to z
+}  // namespace
+
+DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1) {
+  require_finite(cluster, "cluster");
+  require_finite(constituent1, "constituent 1");
+  const double M = mass(cluster);
+  require_frame(cluster, M, "cluster");
+  const double m2q = mass2(constituent1);
+  if (!(constituent1.e > 0.0) || m2q < -1e-9 * constituent1.e * constituent1.e) {
+    throw KinematicsError("constituent 1 must be time- or light-like with positive energy: " +
+                          describe(constituent1));
+  }
+  const Axis ax = axis_of(cluster);
+  const FourVector q = boost(constituent1, std::sqrt(std::fmax(m2q, 0.0)), cluster.e, ax, M, -1.0);
+  const Vec3 qv{q.px, q.py, q.pz};
+  const double qn = norm(qv);
+  if (!(qn > 0.0)) {
+    throw KinematicsError("constituent 1 is at rest in the cluster frame: no decay axis");
+  }
+  DecayFrame f;
+  f.z = scaled(qv, 1.0 / qn);
+  const Vec3 n{ax.nx, ax.ny, ax.nz};  // lab z for a cluster at rest
+  f.cos_alpha = dot(n, f.z);
+  Vec3 x = reject(n, f.z);
+  double xn = norm(x);
+  if (xn < kParallel) {
+    // the lab axis least aligned with z*
+    const double a0 = std::fabs(f.z[0]), a1 = std::fabs(f.z[1]), a2 = std::fabs(f.z[2]);
+    const Vec3 e = (a0 <= a1 && a0 <= a2) ? Vec3{1.0, 0.0, 0.0} : (a1 <= a2 ? Vec3{0.0, 1.0, 0.0} : Vec3{0.0, 0.0, 1.0});
+    x = reject(e, f.z);
+    xn = norm(x);
+  }
+  f.x = scaled(x, 1.0 / xn);
+  f.y = cross(f.z, f.x);
+  return f;
+}
+
+void frame_direction_angles(const DecayFrame& f, const double u[3], double& theta, double& phi) {
+  const double dx = u[0] * f.x[0] + u[1] * f.y[0] + u[2] * f.z[0];
+  const double dy = u[0] * f.x[1] + u[1] * f.y[1] + u[2] * f.z[1];
+  const double dz = u[0] * f.x[2] + u[1] * f.y[2] + u[2] * f.z[2];
+  if (!(std::isfinite(dx) && std::isfinite(dy) && std::isfinite(dz)) || (dx == 0.0 && dy == 0.0 && dz == 0.0)) {
+    throw KinematicsError("frame direction must be finite and non-zero");
+  }
+  theta = std::atan2(std::hypot(dx, dy), dz);
+  phi = std::atan2(dy, dx);
+}
+
+std::array<double, 3> recover_frame_direction(const FourVector& cluster, const FourVector& constituent1,
+                                              const FourVector& h1, const FourVector& h2) {
+  const DecayFrame f = decay_frame(cluster, constituent1);
+  const double M = mass(cluster);
+  const Axis ax = axis_of(cluster);
+  const FourVector q1 = boost(h1, mass(h1), cluster.e, ax, M, -1.0);
+  const FourVector q2 = boost(h2, mass(h2), cluster.e, ax, M, -1.0);
+  const Vec3 d{q1.px - q2.px, q1.py - q2.py, q1.pz - q2.pz};
+  const double dn = norm(d);
+  if (!(dn > 0.0)) throw KinematicsError("recover_frame_direction: the hadrons are at rest in the cluster frame");
+  return {dot(d, f.x) / dn, dot(d, f.y) / dn, dot(d, f.z) / dn};
+}
+
+void decay_frame_batch(std::size_t n, const double* clusters, const double* constituents1,
+                       double* out_axes, double* out_cos_alpha) {
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      const DecayFrame f = decay_frame(row(clusters, i), row(constituents1, i));
+      for (int j = 0; j < 3; ++j) {
+        out_axes[9 * i + j] = f.x[j];
+        out_axes[9 * i + 3 + j] = f.y[j];
+        out_axes[9 * i + 6 + j] = f.z[j];
+      }
+      out_cos_alpha[i] = f.cos_alpha;
+    } catch (const KinematicsError& err) {
+      rethrow_with_row(err, i);
+    }
+  }
+}
+
+void recover_frame_direction_batch(std::size_t n, const double* clusters, const double* constituents1,
+                                   const double* h1, const double* h2, double* out_u) {
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      const auto u = recover_frame_direction(row(clusters, i), row(constituents1, i), row(h1, i), row(h2, i));
+      for (int j = 0; j < 3; ++j) out_u[3 * i + j] = u[j];
+    } catch (const KinematicsError& err) {
+      rethrow_with_row(err, i);
+    }
+  }
+}
+
 void two_body_decay_batch(std::size_t n, const double* clusters, const double* m1,
                           const double* m2, const double* theta, const double* phi,
                           double* out_first, double* out_second) {

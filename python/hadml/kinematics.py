@@ -22,10 +22,13 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "KinematicsError",
     "boost",
+    "decay_frame",
+    "frame_direction_angles",
     "kallen",
     "mass",
     "mass2",
     "recover_angles",
+    "recover_frame_direction",
     "two_body_decay",
     "two_body_momentum",
 ]
@@ -231,3 +234,78 @@ def recover_angles(
     theta = np.arctan2(np.hypot(d[..., 0], d[..., 1]), d[..., 2])
     phi = np.arctan2(d[..., 1], d[..., 0])
     return theta, phi, np.where(pos, 0, 1).astype(np.int32)
+
+
+# ---- the hadml-2 decay frame (mirrors cpp/include/hadml/kinematics.hpp, decay_frame) ----------
+PARALLEL_TOL = 1e-12  # |n - (n.z*) z*| below this: the flight direction is (anti)parallel to z*
+
+
+def _norm3(a: FloatArray) -> FloatArray:
+    return np.sqrt(np.sum(a * a, axis=-1))
+
+
+def decay_frame(clusters: ArrayLike, constituents1: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """The hadml-2 frame of each cluster: axes (..., 3, 3) as rows x*, y*, z* in lab-parallel
+    rest-frame coordinates, and cos_alpha = n . z* (...,).
+
+    z* is constituent 1's direction in the cluster rest frame; x* the cluster's flight direction n
+    with its z* component removed (where n is (anti)parallel to z*, the lab axis least aligned
+    with z*); y* = z* x x*. Components in these axes are invariant under rotations of the event."""
+    f, M = _frame(clusters, "clusters")
+    q = _vectors(constituents1, "constituents1")
+    if q.shape != f.shape:
+        raise KinematicsError(f"shape mismatch: clusters {f.shape}, constituents1 {q.shape}")
+    m2q = mass2(q)
+    bad = ~(q[..., 0] > 0) | (m2q < -1e-9 * q[..., 0] ** 2)
+    if np.any(bad):
+        raise KinematicsError(f"constituent 1 must be time- or light-like with positive energy at {_bad_rows(bad)}")
+    n, pabs = _axis(f)
+    qr = _boost(q, np.sqrt(np.maximum(m2q, 0.0)), f[..., 0], n, pabs, M, -1.0)[..., 1:]
+    qn = _norm3(qr)
+    if np.any(~(qn > 0)):
+        raise KinematicsError(f"constituent 1 at rest in the cluster frame at {_bad_rows(~(qn > 0))}")
+    z = qr / qn[..., None]
+    cos_alpha = np.sum(n * z, axis=-1)
+    x = n - cos_alpha[..., None] * z
+    xn = _norm3(x)
+    parallel = xn < PARALLEL_TOL
+    if np.any(parallel):
+        a = np.abs(z)
+        pick = np.where((a[..., 0] <= a[..., 1]) & (a[..., 0] <= a[..., 2]), 0, np.where(a[..., 1] <= a[..., 2], 1, 2))
+        e = np.eye(3)[pick]
+        alt = e - np.sum(e * z, axis=-1)[..., None] * z
+        x = np.where(parallel[..., None], alt, x)
+        xn = _norm3(x)
+    x = x / xn[..., None]
+    y = np.cross(z, x)
+    return np.stack([x, y, z], axis=-2), cos_alpha
+
+
+def frame_direction_angles(axes: ArrayLike, u: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Directions u (..., 3) in frame coordinates (any non-zero length) as (theta, phi) in the
+    lab-parallel rest-frame axes that :func:`two_body_decay` takes (phi in (-pi, pi])."""
+    R = np.asarray(axes, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
+    d = u[..., 0, None] * R[..., 0, :] + u[..., 1, None] * R[..., 1, :] + u[..., 2, None] * R[..., 2, :]
+    bad = ~np.all(np.isfinite(d), axis=-1) | np.all(d == 0.0, axis=-1)
+    if np.any(bad):
+        raise KinematicsError(f"frame direction must be finite and non-zero at {_bad_rows(bad)}")
+    return np.arctan2(np.hypot(d[..., 0], d[..., 1]), d[..., 2]), np.arctan2(d[..., 1], d[..., 0])
+
+
+def recover_frame_direction(clusters: ArrayLike, constituents1: ArrayLike, h1: ArrayLike,
+                            h2: ArrayLike) -> FloatArray:
+    """Hadron 1's unit direction (..., 3) in the hadml-2 frame, from the lab hadrons (decay axis
+    q1 - q2 in the rest frame; no fold)."""
+    axes, _ = decay_frame(clusters, constituents1)
+    f, M = _frame(clusters, "clusters")
+    a = _vectors(h1, "h1")
+    b = _vectors(h2, "h2")
+    if a.shape != f.shape or b.shape != f.shape:
+        raise KinematicsError(f"shape mismatch: clusters {f.shape}, h1 {a.shape}, h2 {b.shape}")
+    n, pabs = _axis(f)
+    d = (_boost(a, mass(a, "h1"), f[..., 0], n, pabs, M, -1.0) - _boost(b, mass(b, "h2"), f[..., 0], n, pabs, M, -1.0))[..., 1:]
+    dn = _norm3(d)
+    if np.any(~(dn > 0)):
+        raise KinematicsError(f"hadrons at rest in the cluster frame at {_bad_rows(~(dn > 0))}")
+    return np.einsum("...ij,...j->...i", axes, d) / dn[..., None]

@@ -12,7 +12,15 @@ import torch
 
 from .kinematics import KinematicsError
 
-__all__ = ["boost", "mass", "recover_angles", "two_body_decay", "two_body_momentum"]
+__all__ = [
+    "boost",
+    "decay_frame",
+    "mass",
+    "recover_angles",
+    "two_body_decay",
+    "two_body_decay_along",
+    "two_body_momentum",
+]
 
 
 def _check_finite(t: torch.Tensor, name: str) -> None:
@@ -151,3 +159,60 @@ def recover_angles(
     theta = torch.atan2(torch.hypot(d[..., 0], d[..., 1]), d[..., 2])
     phi = torch.atan2(d[..., 1], d[..., 0])
     return theta, phi, torch.where(pos, 0, 1).to(torch.int32)
+
+
+# ---- the hadml-2 decay frame (mirrors hadml.kinematics.decay_frame and the C++ core) ----------
+PARALLEL_TOL = 1e-12
+
+
+def decay_frame(clusters: torch.Tensor, constituents1: torch.Tensor, check: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Axes (..., 3, 3) (rows x*, y*, z*) and cos_alpha of the hadml-2 frame; see
+    :func:`hadml.kinematics.decay_frame`."""
+    M = mass(clusters, "clusters", check)
+    m2q = mass2(constituents1)
+    n, pabs = _axis(clusters)
+    qr = _boost(constituents1, torch.sqrt(torch.clamp(m2q, min=0.0)), clusters[..., 0], n, pabs, M, -1.0)[..., 1:]
+    qn = torch.linalg.vector_norm(qr, dim=-1)
+    if check and bool((~(qn > 0)).any()):
+        raise KinematicsError("constituent 1 at rest in the cluster frame")
+    z = qr / qn[..., None]
+    cos_alpha = (n * z).sum(-1)
+    x = n - cos_alpha[..., None] * z
+    xn = torch.linalg.vector_norm(x, dim=-1)
+    parallel = xn < PARALLEL_TOL
+    if bool(parallel.any()):
+        a = z.abs()
+        pick = torch.where((a[..., 0] <= a[..., 1]) & (a[..., 0] <= a[..., 2]), 0,
+                           torch.where(a[..., 1] <= a[..., 2], 1, 2))
+        e = torch.eye(3, dtype=z.dtype, device=z.device)[pick]
+        alt = e - (e * z).sum(-1, keepdim=True) * z
+        x = torch.where(parallel[..., None], alt, x)
+        xn = torch.linalg.vector_norm(x, dim=-1)
+    x = x / xn[..., None]
+    y = torch.linalg.cross(z, x, dim=-1)
+    return torch.stack([x, y, z], dim=-2), cos_alpha
+
+
+def two_body_decay_along(
+    clusters: torch.Tensor,
+    m1: torch.Tensor,
+    m2: torch.Tensor,
+    axes: torch.Tensor,
+    u: torch.Tensor,
+    check: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hadron 1 along u (..., 3, any non-zero length; hadml-2 frame coordinates), hadron 2 back
+    to back, both in the lab. Differentiable in u (no angles on the way: no singular points)."""
+    M = mass(clusters, "clusters", check)
+    d = (u[..., :, None] * axes).sum(-2)
+    dn = torch.linalg.vector_norm(d, dim=-1)
+    if check and bool((~(dn > 0) | ~torch.isfinite(dn)).any()):
+        raise KinematicsError("frame direction must be finite and non-zero")
+    p = two_body_momentum(M, m1, m2, check)
+    q = (p / dn)[..., None] * d
+    q1 = torch.cat([torch.sqrt(m1 * m1 + p * p)[..., None], q], -1)
+    q2 = torch.cat([torch.sqrt(m2 * m2 + p * p)[..., None], -q], -1)
+    n, pabs = _axis(clusters)
+    E = clusters[..., 0]
+    return _boost(q1, m1, E, n, pabs, M, 1.0), _boost(q2, m2, E, n, pabs, M, 1.0)

@@ -82,6 +82,31 @@ struct DecayAngles {
 /// decay axis is taken as q1 - q2 in the rest frame, which is robust to rounding of the inputs.
 DecayAngles recover_angles(const FourVector& cluster, const FourVector& h1, const FourVector& h2);
 
+// ---- the hadml-2 decay frame ---------------------------------------------------------------
+// In the cluster rest frame (reached by the pure boost above): z* is constituent 1's direction
+// (the constituents are back to back there, so one axis serves both); x* is the cluster's flight
+// direction n (the lab momentum's direction) with its z* component removed, so that the azimuth
+// is measured from the plane (z*, n); y* = z* x x*. cos_alpha = n . z*. Where n is (anti)parallel
+// to z* (|n - (n.z*) z*| < 1e-12) or the cluster is at rest (n := lab z), x* is built from the
+// lab axis least aligned with z* instead. Every quantity expressed in (x*, y*, z*) is invariant
+// under rotations of the whole event: what a generator conditioned on rotation invariants needs.
+struct DecayFrame {
+  std::array<double, 3> x{}, y{}, z{};  ///< unit axes, in lab-parallel rest-frame coordinates
+  double cos_alpha{0.0};               ///< n . z*
+};
+
+/// The hadml-2 frame of `cluster` with constituent 1 `constituent1` (both lab four-vectors).
+DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1);
+
+/// A direction u (any non-zero 3-vector, frame coordinates) as (theta, phi) in the lab-parallel
+/// rest-frame axes, the angles two_body_decay takes (phi in (-pi, pi]).
+void frame_direction_angles(const DecayFrame& f, const double u[3], double& theta, double& phi);
+
+/// The unit direction of hadron 1 in frame coordinates, recovered from the lab hadrons (decay
+/// axis q1 - q2 in the rest frame, as recover_angles; no fold: hadron 1 is h1).
+std::array<double, 3> recover_frame_direction(const FourVector& cluster, const FourVector& constituent1,
+                                              const FourVector& h1, const FourVector& h2);
+
 // ---- batched forms over contiguous row-major arrays (n rows) -------------------------------
 // clusters/h1/h2/out_*: n x 4 (E, px, py, pz); masses/angles: n.
 void two_body_decay_batch(std::size_t n, const double* clusters, const double* m1,
@@ -91,5 +116,11 @@ void recover_angles_batch(std::size_t n, const double* clusters, const double* h
                           const double* h2, double* out_theta, double* out_phi, int* out_first);
 void boost_batch(std::size_t n, const double* vectors, const double* frames, bool to_rest,
                  double* out);
+/// out_axes: n x 9 (x*, y*, z*), out_cos_alpha: n.
+void decay_frame_batch(std::size_t n, const double* clusters, const double* constituents1,
+                       double* out_axes, double* out_cos_alpha);
+/// out_u: n x 3, hadron 1's unit direction in frame coordinates.
+void recover_frame_direction_batch(std::size_t n, const double* clusters, const double* constituents1,
+                                   const double* h1, const double* h2, double* out_u);
 
 }  // namespace hadml

@@ -28,6 +28,11 @@ def vectors() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def boost_vectors() -> list[dict]:
+    return json.loads(VECTORS.read_text())["boosts"]
+
+
+@pytest.fixture(scope="session")
 def sample_1k() -> Path:
     return shared_file("herwig/ClusterTo2Pi0_lep91_1k.dat")
 

@@ -116,6 +116,7 @@ def test_write_cluster_file_round_trip(synthetic, tmp_path):
     np.testing.assert_array_equal(back.parton, synthetic.parton)
 
 
+@pytest.mark.slow
 def test_nominal_100k_reads_fast_enough_to_use(shared):
     path = shared("herwig/lep91_nominal.dat.gz")
     t = read_cluster_file(path)

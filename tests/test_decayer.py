@@ -16,6 +16,7 @@ import torch
 import hadml
 from hadml import DecayStatus, ModelError
 from hadml.decayer import available_providers
+from hadml.kinematics import mass2, recover_angles, two_body_momentum
 from hadml.ml.export import export_generator
 from hadml.ml.features import make_metadata, parse_metadata
 from hadml.ml.models import Generator
@@ -94,9 +95,20 @@ def test_vectors_postprocess(vec, models):
     th, ph, a, b = postprocess(parse_metadata(vec["metadata"]), t, c, m1, m2, flip)
     assert np.max(np.abs(a - np.array(exp["h1"])) / E) < 1e-12
     assert np.max(np.abs(b - np.array(exp["h2"])) / E) < 1e-12
-    # conservation and the flip convention
+    # conservation, and the flip convention on what the C++ returns: below 0.5 the m2 hadron (h2)
+    # is the first hadron, the one sent along (theta, phi); test_decayer_vectors.py checks the
+    # expected values themselves without hadml
     assert np.max(np.abs(h1 + h2 - c) / E) < 1e-12
-    assert flip[0] < 0.5 and flip[1] >= 0.5
+    rec_theta, rec_phi, first = recover_angles(c, h1, h2)
+    np.testing.assert_array_equal(first, np.where(flip < 0.5, 1, 0))
+    assert set(first) == {0, 1}
+
+    def unit(t, p):
+        return np.stack([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)], axis=-1)
+
+    # lab hadrons to a few eps of E: the rest-frame direction to that over p* (measured 2 eps E/p*)
+    tol = 16 * np.finfo(np.float64).eps * c[:, 0] / two_body_momentum(np.sqrt(mass2(c)), m1, m2)
+    assert np.all(np.abs(unit(rec_theta, rec_phi) - unit(theta, phi)).max(1) <= tol)
 
 
 @pytest.mark.parametrize("partons", [True, False])

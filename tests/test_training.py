@@ -12,7 +12,9 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from click.testing import CliRunner
 
+from hadml.cli import main
 from hadml.data.gun import ClusterGun
 from hadml.data.reference import DecayParams, decay_table
 from hadml.data.writers import write_cluster_file
@@ -21,7 +23,7 @@ from hadml.ml.export import export_checkpoint, read_model_info
 from hadml.ml.features import MetadataError
 from hadml.ml.models import DeepSetsDiscriminator, Generator
 from hadml.ml.pipeline import OnnxGenerator, preprocess
-from hadml.ml.train import Trainer, load_checkpoint
+from hadml.ml.train import CheckpointError, Trainer, load_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,7 @@ def test_deep_sets_is_permutation_invariant_and_handles_variable_lengths():
     torch.testing.assert_close(alone[0], out[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["cluster", "event"])
 def test_training_checkpoint_and_resume(samples, tmp_path, mode):
     extra = [f"train.mode={mode}"]
@@ -108,6 +111,61 @@ def test_training_checkpoint_and_resume(samples, tmp_path, mode):
     Trainer(cfg, resume=False, quiet=True).fit()
     hist = (tmp_path / mode / "history.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in hist] == [1]
+
+
+class _RunsCode:
+    """Unpickling this calls print: any object could as well call os.system."""
+
+    def __reduce__(self):
+        return (print, ("code from a checkpoint ran",))
+
+
+def test_checkpoint_is_tensors_and_plain_data_and_code_is_refused(samples, tmp_path, capsys):
+    cfg = tiny(samples, tmp_path / "run", "train.epochs=1")
+    Trainer(cfg, resume=False, quiet=True).fit()
+    best = tmp_path / "run" / "best.pt"
+    ck = torch.load(best, weights_only=True)  # loads without unpickling any object
+
+    def kinds(x):
+        if isinstance(x, dict):
+            return set().union(*(kinds(v) for v in x.values()), {dict})
+        if isinstance(x, (list, tuple)):
+            return set().union(*(kinds(v) for v in x), {list})
+        return {type(x)}
+
+    assert kinds(ck) <= {dict, list, str, int, float, bool, type(None), torch.Tensor}
+    # the same checkpoint with a pickled object in it is refused, and the object never runs
+    for where in ("top", "config"):
+        bad = tmp_path / f"evil_{where}.pt"
+        evil = dict(ck)
+        if where == "top":
+            evil["extra"] = _RunsCode()
+        else:
+            evil["config"] = dict(ck["config"], hook=_RunsCode())
+        torch.save(evil, bad)
+        msg = rf"evil_{where}\.pt: refused: .*only tensors and plain data"
+        with pytest.raises(CheckpointError, match=msg) as err:
+            load_checkpoint(bad)
+        assert "(it imports print)" in str(err.value)  # names what it refused
+        with pytest.raises(CheckpointError, match=rf"evil_{where}\.pt: refused"):
+            export_checkpoint(bad, tmp_path / "m.onnx")
+    r = CliRunner().invoke(main, ["export", str(tmp_path / "evil_top.pt"), str(tmp_path / "m.onnx")])
+    assert r.exit_code == 2 and "evil_top.pt: refused" in r.output, r.output
+    assert not (tmp_path / "m.onnx").exists()
+    # resuming from a tampered last.pt is refused too
+    torch.save(dict(ck, extra=_RunsCode()), tmp_path / "run" / "last.pt")
+    with pytest.raises(CheckpointError, match=r"last\.pt: refused"):
+        Trainer(cfg, resume=True, quiet=True)
+    assert "code from a checkpoint ran" not in capsys.readouterr().out
+    # files that are not hadml checkpoints are named as such
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"junk\.pt: not a readable torch checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match=r"other\.pt: not a hadml checkpoint \(no config, generator"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match=r"missing\.pt: no such checkpoint file"):
+        load_checkpoint(tmp_path / "missing.pt")
 
 
 def test_same_seed_same_training(samples, tmp_path):

@@ -141,13 +141,16 @@ def _fail(message: str) -> NoReturn:
 def train(config: Path, overrides: tuple[str, ...], no_resume: bool) -> None:
     """Train a GAN from a YAML configuration (see configs/)."""
     from .ml.config import load_config
-    from .ml.train import Trainer
+    from .ml.train import CheckpointError, Trainer
 
     try:
         cfg = load_config(config, overrides)
     except (KeyError, ValueError) as err:
         _fail(str(err).strip("'\""))
-    trainer = Trainer(cfg, resume=not no_resume)
+    try:
+        trainer = Trainer(cfg, resume=not no_resume)
+    except CheckpointError as err:
+        _fail(str(err))
     summary = trainer.fit()
     if trainer.dist.main:
         floor = ", ".join(f"{k} {v:.3g}" for k, v in summary["floor"].items())
@@ -164,8 +167,12 @@ def train(config: Path, overrides: tuple[str, ...], no_resume: bool) -> None:
 def export_cmd(checkpoint: Path, onnx_path: Path, description: str) -> None:
     """Export a checkpoint's generator to ONNX with hadml metadata."""
     from .ml.export import export_checkpoint, read_model_info
+    from .ml.train import CheckpointError
 
-    export_checkpoint(checkpoint, onnx_path, description)
+    try:
+        export_checkpoint(checkpoint, onnx_path, description)
+    except CheckpointError as err:
+        _fail(str(err))
     info = read_model_info(onnx_path)
     console.print(f"wrote {onnx_path}: conditions {info.names}, noise {info.noise_dim}")
 

@@ -2,7 +2,9 @@
 
 Expected values come from the Python pipeline (hadml.ml.features / pipeline, numpy kinematics);
 tests feed the same inputs to the C++ decayer (hadml._core) and to the current Python code, so
-either side drifting from this file fails. Run: python tests/vectors/generate_decayer.py
+either side drifting from this file fails. Because the expectations come from the pipeline,
+tests/test_decayer_vectors.py checks them without it (50-digit mpmath: masses, four-momentum
+conservation, the angles in the cluster rest frame). Run: python tests/vectors/generate_decayer.py
 """
 
 from __future__ import annotations

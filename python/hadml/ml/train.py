@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,59 @@ from .models import ClusterDiscriminator, DeepSetsDiscriminator, Generator
 CHECKPOINT_LAST = "last.pt"
 CHECKPOINT_BEST = "best.pt"
 HISTORY = "history.jsonl"
+_CHECKPOINT_KEYS = ("config", "generator", "names", "scaler_min", "scaler_max", "epoch", "best")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: missing, unreadable, not hadml's, or carrying Python
+    objects other than tensors and plain data (which ``torch.load`` could only rebuild by running
+    code from the file)."""
+
+
+def _plain(x: Any, where: str) -> Any:
+    """``x`` as tensors and plain data (dict, list, str, int, float, bool, None), the only contents
+    ``torch.load(weights_only=True)`` accepts: numpy arrays become lists, numpy scalars numbers,
+    paths strings. Anything else is a bug in what the trainer saves, reported by its key."""
+    if x is None or isinstance(x, (bool, int, float, str, torch.Tensor)):
+        return x
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Path):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _plain(v, f"{where}.{k}") for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(x)]
+    raise TypeError(f"checkpoint entry {where} is a {type(x).__name__}, not a tensor or plain data")
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The contents of a hadml checkpoint, loaded with ``weights_only=True``: a file that carries
+    pickled Python objects (which could run code when loaded) is refused with a
+    :class:`CheckpointError` naming it."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such checkpoint file")
+    try:
+        ck = torch.load(p, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        needs = re.search(r"GLOBAL ([\w.]+)", str(err))
+        if needs is None:  # not a pickle weights_only can read at all (e.g. not a torch file)
+            why = [x.strip() for x in str(err).splitlines() if x.strip()][-2:-1] or [type(err).__name__]
+            raise CheckpointError(f"{p}: not a readable torch checkpoint ({why[0]})") from None
+        raise CheckpointError(
+            f"{p}: refused: a hadml checkpoint holds only tensors and plain data, but this file carries "
+            f"other pickled Python objects (it imports {needs.group(1)}), and loading them could run "
+            "arbitrary code"
+        ) from None
+    except Exception as err:  # torch raises many types for a file that is no torch archive
+        raise CheckpointError(f"{p}: not a readable torch checkpoint ({type(err).__name__}: {err})") from None
+    missing = [k for k in _CHECKPOINT_KEYS if not isinstance(ck, dict) or k not in ck]
+    if missing:
+        raise CheckpointError(f"{p}: not a hadml checkpoint (no {', '.join(missing)})")
+    return ck
 
 
 @dataclass
@@ -275,20 +330,28 @@ class Trainer:
 
     # ----------------------------------------------------------- checkpoints
     def state(self) -> dict[str, Any]:
+        """Tensors (state dicts, RNG state) and plain data only, so that loading needs no pickle."""
+        plain = _plain(
+            {
+                "config": self.cfg.to_dict(),
+                "epoch": self.epoch,
+                "best": self.best,
+                "names": self.names,
+                "scaler_min": self.scaler.minimum,
+                "scaler_max": self.scaler.maximum,
+                "sample": self.sample_text,
+                "version": __version__,
+                "floor": self.floor,
+            },
+            "checkpoint",
+        )
         return {
-            "config": self.cfg.to_dict(),
+            **plain,
+            # state dicts keep their own type (it carries the modules' version metadata)
             "generator": self.G.state_dict(),
             "discriminator": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
-            "epoch": self.epoch,
-            "best": self.best,
-            "names": self.names,
-            "scaler_min": self.scaler.minimum.tolist(),
-            "scaler_max": self.scaler.maximum.tolist(),
-            "sample": self.sample_text,
-            "version": __version__,
-            "floor": self.floor,
             "torch_rng": torch.get_rng_state(),
         }
 
@@ -299,14 +362,14 @@ class Trainer:
         tmp.replace(self.out / name)
 
     def _load(self, path: Path) -> None:
-        ck = torch.load(path, map_location=self.device, weights_only=False)
+        ck = read_checkpoint(path, self.device)
         self.G.load_state_dict(ck["generator"])
         self.D.load_state_dict(ck["discriminator"])
         self.opt_g.load_state_dict(ck["opt_g"])
         self.opt_d.load_state_dict(ck["opt_d"])
         self.epoch, self.best = ck["epoch"], ck["best"]
         self.scaler = Scaler(np.asarray(ck["scaler_min"]), np.asarray(ck["scaler_max"]))
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())  # map_location may have moved it to a GPU
         hist = self.out / HISTORY
         if hist.is_file():
             self.history = [json.loads(x) for x in hist.read_text().splitlines() if x.strip()]
@@ -436,7 +499,7 @@ def plot_history(out: Path) -> Path | None:
 
 def load_checkpoint(path: str | Path) -> tuple[Generator, Config, dict[str, Any]]:
     """Generator (eval mode, CPU) and configuration from a checkpoint."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck = read_checkpoint(path)
     cfg = from_dict(ck["config"])
     m = cfg.model
     G = Generator(len(ck["names"]), m.noise_dim, m.hidden, m.layers)

@@ -178,13 +178,30 @@ py::tuple decayer_postprocess(const hadml::Decayer& d, const FArray& t, const Ar
   return py::make_tuple(h1, h2, theta, phi);
 }
 
-// Times decay() and the bare network on the same batches inside C++ (no Python overhead).
+// Times decay() and the bare network on the same batches inside C++ (no Python overhead, which
+// would dominate at small batches). Parton-aware models need parton1 and has_partons.
 py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const Array& m1,
-                           const Array& m2, std::size_t batch, double seconds, unsigned seed) {
+                           const Array& m2, std::size_t batch, double seconds, unsigned seed,
+                           const py::object& parton1_obj, const py::object& has_obj) {
   const std::size_t n = rows4(clusters, "clusters");
   if (batch < 1 || batch > n) throw py::value_error("batch must be in [1, len(clusters)]");
   same_rows(n, m1, "m1");
   same_rows(n, m2, "m2");
+  Array parton1;
+  BArray has;
+  if (d.metadata().use_partons) {
+    if (parton1_obj.is_none() || has_obj.is_none()) {
+      throw py::value_error("this model is parton-aware: benchmark needs parton1 and has_partons");
+    }
+    parton1 = parton1_obj.cast<Array>();
+    has = has_obj.cast<BArray>();
+    same_rows4(n, parton1, "parton1");
+    if (has.ndim() != 1 || static_cast<std::size_t>(has.shape(0)) != n) {
+      throw py::value_error("has_partons must have shape (" + std::to_string(n) + ",)");
+    }
+  }
+  const double* p1 = parton1 ? parton1.data() : nullptr;
+  const std::uint8_t* hp = has ? has.data() : nullptr;
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> gauss;
   std::uniform_real_distribution<double> uni;
@@ -210,11 +227,12 @@ py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const
     return static_cast<double>(iters * batch) / elapsed;
   };
   // the bare run sees the same (pre-scaled) conditions for every batch: ONNX Runtime alone
-  d.preprocess(batch, clusters.data(), nullptr, nullptr, cond.data());
+  d.preprocess(batch, clusters.data(), p1, hp, cond.data());
   const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });
   const double full = time_loop([&](std::size_t off) {
-    d.decay(hadml::DecayInput{batch, clusters.data() + 4 * off, m1.data() + off, m2.data() + off, nullptr,
-                              nullptr, noise.data(), flip.data()},
+    d.decay(hadml::DecayInput{batch, clusters.data() + 4 * off, m1.data() + off, m2.data() + off,
+                              p1 != nullptr ? p1 + 4 * off : nullptr, hp != nullptr ? hp + off : nullptr,
+                              noise.data(), flip.data()},
             hadml::DecayOutput{h1.data(), h2.data(), nullptr, nullptr, status.data()});
   });
   py::gil_scoped_acquire acquire;
@@ -277,5 +295,6 @@ PYBIND11_MODULE(_core, m) {
       .def("postprocess", &decayer_postprocess, py::arg("t"), py::arg("clusters"), py::arg("m1"),
            py::arg("m2"), py::arg("flip"))
       .def("benchmark", &decayer_benchmark, py::arg("clusters"), py::arg("m1"), py::arg("m2"),
-           py::arg("batch"), py::arg("seconds") = 1.0, py::arg("seed") = 1);
+           py::arg("batch"), py::arg("seconds") = 1.0, py::arg("seed") = 1, py::arg("parton1") = py::none(),
+           py::arg("has_partons") = py::none());
 }

@@ -71,4 +71,6 @@ class Decayer:
         batch: int,
         seconds: float = 1.0,
         seed: int = 1,
+        parton1: ArrayLike | None = None,
+        has_partons: ArrayLike | None = None,
     ) -> dict[str, float]: ...

@@ -114,9 +114,18 @@ class Decayer:
         return self._d.postprocess(t, clusters, m1, m2, flip)
 
     def benchmark(
-        self, clusters: ArrayLike, m1: ArrayLike, m2: ArrayLike, batch: int, seconds: float = 1.0
+        self,
+        clusters: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        batch: int,
+        seconds: float = 1.0,
+        parton1: ArrayLike | None = None,
+        has_partons: ArrayLike | None = None,
     ) -> dict[str, float]:
-        return dict(self._d.benchmark(clusters, m1, m2, batch, seconds))
+        """Clusters/s of decay() and of the bare network on the same batches, timed in C++
+        (benchmarks/decayer_throughput.py); parton-aware models need parton1 and has_partons."""
+        return dict(self._d.benchmark(clusters, m1, m2, batch, seconds, 1, parton1, has_partons))
 
 
 def available_providers() -> list[str]:

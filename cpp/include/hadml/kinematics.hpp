@@ -7,7 +7,7 @@
 //  * A decay direction (theta, phi) is the unit vector
 //    (sin(theta) cos(phi), sin(theta) sin(phi), cos(theta)) in that frame.
 //  * Of the two back-to-back hadrons, the "first" one is the hadron whose rest-frame
-//    momentum lies in the half space x > 0 (ties: x == 0 and y > 0; then x == y == 0 and z > 0),
+//    momentum lies in the half space x > 0 (ties: x == 0 and y > 0; then x == y == 0 and z >= 0),
 //    so that theta is in [0, pi] and phi in (-pi/2, pi/2].
 //  * Boosts use cancellation-free forms (energy and longitudinal momentum are rewritten with
 //    transverse masses when the naive expression would subtract nearly equal numbers), so that
@@ -34,7 +34,8 @@ class KinematicsError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-/// Invariant mass squared, E^2 - |p|^2 computed as (E - |p|)(E + |p|).
+/// Invariant mass squared, E^2 - px^2 - py^2 - pz^2 with the squares and their sum in doubled
+/// precision (error-free transformations), rounded once at the end.
 double mass2(const FourVector& p);
 /// Invariant mass; throws KinematicsError for space-like or non-finite vectors.
 double mass(const FourVector& p);

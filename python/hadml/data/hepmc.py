@@ -71,8 +71,16 @@ def read_hepmc(
     p = Path(path)
     if not p.is_file():
         raise DataFormatError(str(p), "-", "no such file")
-    counts, ppid, parton, cl, hpid, had, lines = [], [], [], [], [], [], []
-    fs_counts, fs_pid, fs_p4 = [], [], []
+    counts: list[int] = []
+    lines: list[int] = []
+    ppid: list[list[int]] = []
+    hpid: list[list[int]] = []
+    parton: list[list[list[float]]] = []
+    had: list[list[list[float]]] = []
+    cl: list[list[float]] = []
+    fs_counts: list[int] = []
+    fs_pid: list[int] = []
+    fs_p4: list[list[float]] = []
     report = SkipReport(str(p))
     n_read = 0
     try:

@@ -132,13 +132,20 @@ def two_body_decay(
         _check_finite(phi, "phi")
         if bool((M <= 0).any() | (clusters[..., 0] <= 0).any()):
             raise KinematicsError("clusters must be time-like with positive mass and energy")
-    p = two_body_momentum(M, m1, m2, check)
     st = torch.sin(theta)
-    q = torch.stack([p * st * torch.cos(phi), p * st * torch.sin(phi), p * torch.cos(theta)], -1)
-    e1 = torch.sqrt(m1 * m1 + p * p)
-    e2 = torch.sqrt(m2 * m2 + p * p)
-    q1 = torch.cat([e1[..., None], q], -1)
-    q2 = torch.cat([e2[..., None], -q], -1)
+    d = torch.stack([st * torch.cos(phi), st * torch.sin(phi), torch.cos(theta)], -1)
+    return _pair(clusters, M, m1, m2, d, check)
+
+
+def _pair(
+    clusters: torch.Tensor, M: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, d: torch.Tensor, check: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hadron 1 along the unit rest-frame direction d (lab-parallel axes), hadron 2 back to back,
+    both boosted to the lab."""
+    p = two_body_momentum(M, m1, m2, check)
+    q = p[..., None] * d
+    q1 = torch.cat([torch.sqrt(m1 * m1 + p * p)[..., None], q], -1)
+    q2 = torch.cat([torch.sqrt(m2 * m2 + p * p)[..., None], -q], -1)
     n, pabs = _axis(clusters)
     E = clusters[..., 0]
     return _boost(q1, m1, E, n, pabs, M, 1.0), _boost(q2, m2, E, n, pabs, M, 1.0)
@@ -209,10 +216,4 @@ def two_body_decay_along(
     dn = torch.linalg.vector_norm(d, dim=-1)
     if check and bool((~(dn > 0) | ~torch.isfinite(dn)).any()):
         raise KinematicsError("frame direction must be finite and non-zero")
-    p = two_body_momentum(M, m1, m2, check)
-    q = (p / dn)[..., None] * d
-    q1 = torch.cat([torch.sqrt(m1 * m1 + p * p)[..., None], q], -1)
-    q2 = torch.cat([torch.sqrt(m2 * m2 + p * p)[..., None], -q], -1)
-    n, pabs = _axis(clusters)
-    E = clusters[..., 0]
-    return _boost(q1, m1, E, n, pabs, M, 1.0), _boost(q2, m2, E, n, pabs, M, 1.0)
+    return _pair(clusters, M, m1, m2, d / dn[..., None], check)

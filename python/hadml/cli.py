@@ -290,6 +290,13 @@ def herwig_group() -> None:
     show_default=True,
     help="Herwig's parallel jobs (Herwig run -j N; EVENTS are shared out among them): OUT-1.hepmc .. OUT-N.hepmc.",
 )
+@click.option(
+    "--clusters",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write every two-body cluster decay with Herwig's own labels (constituents, isPerturbative, "
+    "fission, hadrons in Herwig's order) to this file (with --jobs: one per job, like OUT).",
+)
 def herwig_run(
     model: Path | None,
     events: int,
@@ -298,6 +305,7 @@ def herwig_run(
     native: bool,
     settings: tuple[str, ...],
     jobs: int,
+    clusters: Path | None,
 ) -> None:
     """Herwig read + run of LEP.in at 91.2 GeV (OnShell, Trial 1), with or without the GAN."""
     import shutil as _sh
@@ -310,11 +318,17 @@ def herwig_run(
     try:
         with _progress(f"Herwig: {events} events x {jobs} jobs, seed {seed}" if jobs > 1 else
                        f"Herwig: {events} events, seed {seed}"):
-            files = run_lep(work, events, seed, model=model, ml=not native, settings=list(settings), jobs=jobs)
+            files = run_lep(work, events, seed, model=model, ml=not native, settings=list(settings), jobs=jobs,
+                            record=clusters is not None)
     except (RuntimeError, FileNotFoundError) as err:
         _fail(str(err))
-    targets = [out] if jobs == 1 else [out.with_name(f"{out.stem}-{j}{out.suffix}") for j in range(1, jobs + 1)]
-    for src, dst in zip(files, targets, strict=True):
+    def per_job(path: Path) -> list[Path]:
+        return [path] if jobs == 1 else [path.with_name(f"{path.stem}-{j}{path.suffix}") for j in range(1, jobs + 1)]
+
+    moves = list(zip(files, per_job(out), strict=True))
+    if clusters is not None:
+        moves += zip([f.with_suffix(".clusters") for f in files], per_job(clusters), strict=True)
+    for src, dst in moves:
         _sh.move(str(src), str(dst))
         console.print(f"wrote {dst}")
     console.print(f"logs in {work}")

@@ -55,6 +55,7 @@ struct ReadDirectory : BaseRepository {
 };
 
 bool isPion(tcPDPtr p) { return std::abs(p->id()) == 211 || p->id() == 111; }
+bool isLightQuark(tcPDPtr p) { return std::abs(p->id()) == 1 || std::abs(p->id()) == 2; }
 
 // Adds the time of its scope to `acc` when `on` (the ReportTiming switch).
 class ScopeTimer {
@@ -142,6 +143,15 @@ void MLClusterHadronizationHandler::setModelFile(std::string path) { modelFile_ 
 
 void MLClusterHadronizationHandler::setOnnxRuntimeLibrary(std::string path) { ortLibrary_ = absolutePath(path); }
 
+const char* const MLClusterHadronizationHandler::kSpeciesNames[3] = {"All", "PionsOnly", "TrainingDomain"};
+
+bool MLClusterHadronizationHandler::inDomain(const ClusterPtr& cl, tcPDPtr h1, tcPDPtr h2) const {
+  if (species_ == kAll) return true;
+  if (!(isPion(h1) && isPion(h2))) return false;
+  return species_ == kPionsOnly ||
+         (isLightQuark(cl->particle(0)->dataPtr()) && isLightQuark(cl->particle(1)->dataPtr()));
+}
+
 void MLClusterHadronizationHandler::resolveComponents() {
   splitter_ = component<Herwig::PartonSplitterPtr>("PartonSplitter");
   finder_ = component<Herwig::ClusterFinderPtr>("ClusterFinder");
@@ -152,16 +162,6 @@ void MLClusterHadronizationHandler::resolveComponents() {
   const auto* reduceSwitch =
       dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(IBPtr(this), "ReduceToTwoComponents"));
   reduceFirst_ = reduceSwitch == nullptr || reduceSwitch->get(*this) != 0;
-  const auto* selRef =
-      dynamic_cast<const ReferenceBase*>(BaseRepository::FindInterface(clusterDecayer_, "HadronSelector"));
-  selector_ = selRef ? dynamic_ptr_cast<Herwig::HadronSelectorPtr>(selRef->get(*clusterDecayer_))
-                     : Herwig::HadronSelectorPtr();
-  const auto* onShellSwitch = dynamic_cast<const SwitchBase*>(BaseRepository::FindInterface(clusterDecayer_, "OnShell"));
-  if (!selector_ || onShellSwitch == nullptr) {
-    throw InitException() << fullName() << ": cannot read ClusterDecayer:HadronSelector/OnShell"
-                          << Exception::setuperror;
-  }
-  onShell_ = onShellSwitch->get(*clusterDecayer_) != 0;
 }
 
 void MLClusterHadronizationHandler::doinitrun() {
@@ -276,7 +276,7 @@ void MLClusterHadronizationHandler::dofinish() {
   generator()->log() << "hadml: " << nML_ << " two-body cluster decays by the GAN ("
                      << decayer_->path() << "); Herwig fallbacks: " << nBelowThreshold_
                      << " below threshold, " << nInvalid_ << " invalid input, " << nSpecies_
-                     << " excluded species, " << nBadOutput_ << " non-finite network output ("
+                     << " outside the GAN's domain (Species " << kSpeciesNames[species_] << "), " << nBadOutput_ << " non-finite network output ("
                      << nDecayerErrors_ << " in failed decayer calls)\n";
   if (reportTiming_ && nBatches_ > 0) {
     generator()->log() << "hadml: timing: " << nBatches_ << " ONNX Runtime batches (one per event); "
@@ -378,38 +378,23 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   auto& fallback = scratch_.fallback;
   jobs.clear();
   fallback.clear();
+  // Herwig decays every cluster (species, masses and directions as always). For the decays in
+  // the GAN's domain the GAN then replaces the direction, keeping Herwig's hadrons: the species are
+  // drawn once, by Herwig, so the GAN's domain takes nothing away from the species distribution,
+  // and a decay the GAN cannot do stays exactly Herwig's.
   for (const auto& cl : clusters) {
     if (!(cl->isAvailable() && !cl->isStatusFinal() && cl->isReadyToDecay())) continue;
-    if (!enabled_ || cl->numComponents() != 2) {
-      fallback.push_back(cl);
-      continue;
+    const auto prod = clusterDecayer_->decayIntoTwoHadrons(cl);
+    if (!prod.first || !prod.second) {
+      throw Exception() << fullName() << ": Herwig's ClusterDecayer found no hadron pair for a cluster of mass "
+                        << cl->mass() / GeV << " GeV" << Exception::eventerror;
     }
-    const auto pair = selector_->chooseHadronPair(cl->mass(), cl->particle(0)->dataPtr(), cl->particle(1)->dataPtr());
-    if (!pair.first || !pair.second) {
-      throw Exception() << fullName() << ": no hadron pair for a cluster of mass " << cl->mass() / GeV << " GeV"
-                        << Exception::eventerror;
-    }
-    if (pionsOnly_ && !(isPion(pair.first) && isPion(pair.second))) {
-      ++nSpecies_;
-      fallback.push_back(cl);
-      continue;
-    }
-    PPtr h1, h2;
-    if (onShell_) {
-      h1 = pair.first->produceParticle(pair.first->mass());
-      h2 = pair.second->produceParticle(pair.second->mass());
+    if (enabled_ && cl->numComponents() == 2 && inDomain(cl, prod.first->dataPtr(), prod.second->dataPtr())) {
+      jobs.push_back({cl, prod.first, prod.second});
     } else {
-      for (int tries = 0; tries < 10; ++tries) {
-        h1 = pair.first->produceParticle();
-        h2 = pair.second->produceParticle();
-        if (h1->mass() + h2->mass() <= cl->mass()) break;
-      }
-      if (h1->mass() + h2->mass() > cl->mass()) {
-        h1 = pair.first->produceParticle(pair.first->mass());
-        h2 = pair.second->produceParticle(pair.second->mass());
-      }
+      if (enabled_) ++nSpecies_;
+      fallback.push_back({cl, prod.first, prod.second});
     }
-    jobs.push_back({cl, h1, h2});
   }
 
   const std::size_t n = jobs.size();
@@ -461,11 +446,11 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto& job = jobs[i];
-    if (status[i] != hadml::DecayStatus::ok) {
+    if (status[i] != hadml::DecayStatus::ok) {  // Herwig's decay of this cluster stays
       if (status[i] == hadml::DecayStatus::below_threshold) ++nBelowThreshold_;
       else if (status[i] == hadml::DecayStatus::invalid_input) ++nInvalid_;
       else ++nBadOutput_;
-      fallback.push_back(job.cluster);
+      fallback.push_back(job);
       continue;
     }
     const double* a = &out1[4 * i];
@@ -481,16 +466,12 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     if (record_) recordDecay(job.cluster, job.h1, job.h2, true);
     ++nML_;
   }
-  for (const auto& cl : fallback) {
-    const auto prod = clusterDecayer_->decayIntoTwoHadrons(cl);
-    if (!prod.first || !prod.second) {
-      throw Exception() << fullName() << ": Herwig's fallback decay failed" << Exception::eventerror;
-    }
-    cl->addChild(prod.first);
-    cl->addChild(prod.second);
-    finalHadrons.push_back(prod.first);
-    finalHadrons.push_back(prod.second);
-    if (record_ && cl->numComponents() == 2) recordDecay(cl, prod.first, prod.second, false);
+  for (const auto& job : fallback) {
+    job.cluster->addChild(job.h1);
+    job.cluster->addChild(job.h2);
+    finalHadrons.push_back(job.h1);
+    finalHadrons.push_back(job.h2);
+    if (record_) recordDecay(job.cluster, job.h1, job.h2, false);
   }
   // drop this event's particles now (the buffers keep their capacity)
   jobs.clear();
@@ -498,11 +479,11 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
 }
 
 void MLClusterHadronizationHandler::persistentOutput(PersistentOStream& os) const {
-  os << modelFile_ << ortLibrary_ << threads_ << enabled_ << pionsOnly_ << reportTiming_ << record_;
+  os << modelFile_ << ortLibrary_ << threads_ << enabled_ << species_ << reportTiming_ << record_;
 }
 
 void MLClusterHadronizationHandler::persistentInput(PersistentIStream& is, int) {
-  is >> modelFile_ >> ortLibrary_ >> threads_ >> enabled_ >> pionsOnly_ >> reportTiming_ >> record_;
+  is >> modelFile_ >> ortLibrary_ >> threads_ >> enabled_ >> species_ >> reportTiming_ >> record_;
 }
 
 DescribeClass<MLClusterHadronizationHandler, Herwig::ClusterHadronizationHandler>
@@ -529,12 +510,17 @@ void MLClusterHadronizationHandler::Init() {
       false, false);
   static SwitchOption interfaceEnabledYes(interfaceEnabled, "Yes", "GAN decays", true);
   static SwitchOption interfaceEnabledNo(interfaceEnabled, "No", "Herwig's own decays", false);
-  static Switch<MLClusterHadronizationHandler, bool> interfaceSpecies(
-      "Species", "Which two-body decays the GAN does.", &MLClusterHadronizationHandler::pionsOnly_, false,
-      false, false);
-  static SwitchOption interfaceSpeciesAll(interfaceSpecies, "All", "every two-body cluster decay", false);
+  static Switch<MLClusterHadronizationHandler, int> interfaceSpecies(
+      "Species", "Which two-body cluster decays the GAN does; the others are Herwig's (counted in the log).",
+      &MLClusterHadronizationHandler::species_, kTrainingDomain, false, false);
+  static SwitchOption interfaceSpeciesDomain(
+      interfaceSpecies, "TrainingDomain",
+      "what hadml-1 models are trained on (Trial 1 LEP samples): u/d (anti)quark constituents "
+      "decaying into pi pi", kTrainingDomain);
   static SwitchOption interfaceSpeciesPions(interfaceSpecies, "PionsOnly",
-                                            "only pi pi pairs (others: Herwig's decay)", true);
+                                            "every pi pi pair, whatever the constituents", kPionsOnly);
+  static SwitchOption interfaceSpeciesAll(interfaceSpecies, "All",
+                                          "every two-body cluster decay (outside the training domain too)", kAll);
   static Switch<MLClusterHadronizationHandler, bool> interfaceReportTiming(
       "ReportTiming", "Report the time spent in the GAN's decays per event in the run's log.",
       &MLClusterHadronizationHandler::reportTiming_, false, false, false);

@@ -4,12 +4,11 @@
 //
 // Herwig's chain runs unchanged (gluon splitting, cluster formation, colour reconnection,
 // fission, light-cluster decays), driven through the components configured on this handler (the
-// base class's interfaces). Only the last stage differs: every cluster that Herwig's
-// ClusterDecayer would decay into two hadrons gets its hadron species from Herwig's
-// HadronSelector as usual, and its decay direction from the GAN, one ONNX Runtime batch per
-// event, with noise from Herwig's own random generator. Clusters the GAN cannot decay (below
-// threshold, unexpected input, species excluded by `Species`) go to Herwig's own
-// ClusterDecayer::decayIntoTwoHadrons; the counts are reported at the end of the run.
+// base class's interfaces). Only the last stage differs: Herwig's ClusterDecayer decays every
+// cluster into two hadrons as usual (one species draw), and for the decays inside the GAN's
+// domain (`Species`) the GAN replaces the direction, one ONNX Runtime batch per event, with noise
+// from Herwig's own random generator. Decays the GAN cannot do (below threshold, unexpected input,
+// non-finite output) stay Herwig's; the counts are reported at the end of the run.
 #ifndef HADML_MLClusterHadronizationHandler_H
 #define HADML_MLClusterHadronizationHandler_H
 
@@ -24,7 +23,6 @@
 #include "Herwig/Hadronization/ClusterFissioner.h"
 #include "Herwig/Hadronization/ClusterHadronizationHandler.h"
 #include "Herwig/Hadronization/ColourReconnector.h"
-#include "Herwig/Hadronization/HadronSelector.h"
 #include "Herwig/Hadronization/LightClusterDecayer.h"
 #include "Herwig/Hadronization/PartonSplitter.h"
 
@@ -73,7 +71,11 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   std::string ortLibrary_;
   int threads_ = 1;
   bool enabled_ = true;
-  bool pionsOnly_ = false;
+  // Species: which two-body decays the GAN does (the rest are Herwig's)
+  enum { kAll = 0, kPionsOnly = 1, kTrainingDomain = 2 };
+  static const char* const kSpeciesNames[3];
+  int species_ = kTrainingDomain;
+  bool inDomain(const Herwig::ClusterPtr& cl, tcPDPtr h1, tcPDPtr h2) const;
   bool reportTiming_ = false;
   bool record_ = false;  // RecordClusters
 
@@ -97,16 +99,14 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   Herwig::ClusterFissionerPtr fissioner_;
   Herwig::LightClusterDecayerPtr lightDecayer_;
   Herwig::ClusterDecayerPtr clusterDecayer_;
-  Herwig::HadronSelectorPtr selector_;
   bool reduceFirst_ = true;
-  bool onShell_ = true;
   struct Scratch {
     struct Job {
       Herwig::ClusterPtr cluster;
       PPtr h1, h2;
     };
-    std::vector<Job> jobs;
-    std::vector<Herwig::ClusterPtr> fallback;
+    std::vector<Job> jobs;      // Herwig's decays whose direction the GAN replaces
+    std::vector<Job> fallback;  // Herwig's decays kept as they are
     std::vector<double> c, p1, m1, m2, out1, out2;
     std::vector<std::uint8_t> has;
     std::vector<hadml::DecayStatus> status;

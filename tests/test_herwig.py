@@ -401,3 +401,28 @@ def test_gan_decays_are_recorded(tmp_path, models):
     [hepmc] = run_lep(tmp_path, 30, 5, model=models[0], ml=True, record=True, name="rec")
     rec = read_decay_record(hepmc.with_suffix(".clusters"))
     assert rec.n_events == 30 and rec.by_gan.mean() > 0.99
+
+
+def test_full_species_card_keeps_the_gan_in_its_domain(tmp_path):
+    """A LEP card without Trial 1 (every species) with the shipped model: the GAN decays only the
+    u/d clusters into pion pairs it was trained on (Species TrainingDomain, the default), Herwig
+    the rest (kaons, baryons, heavy flavour), counted; the events are physical."""
+    from hadml.herwig import run_lep
+
+    [hepmc] = run_lep(tmp_path, 200, 8, ml=True, name="full", record=True,
+                      settings=["set /Herwig/Hadronization/HadronSelector:Trial 0"])
+    log = next(tmp_path.glob("full-S8.log")).read_text()
+    m = re.search(r"hadml: (\d+) two-body cluster decays by the GAN .* (\d+) outside the GAN's domain "
+                  r"\(Species TrainingDomain\)", log)
+    assert m, log[-1500:]
+    assert int(m.group(1)) > 50 and int(m.group(2)) > 500
+    from hadml.data.decays import read_decay_record
+
+    rec = read_decay_record(hepmc.with_suffix(".clusters"))
+    pions = np.isin(np.abs(rec.hadron_pid), [111, 211]).all(axis=1)
+    light = (np.abs(rec.parton_pid) <= 2).all(axis=1)
+    np.testing.assert_array_equal(rec.by_gan, pions & light)  # exactly the domain went to the GAN
+    assert (~pions).sum() > 50  # and the card really made other species
+    table, _, _ = read_hepmc(hepmc)
+    assert table.n_events == 200
+    np.testing.assert_allclose(table.hadron.sum(axis=1), table.cluster, atol=1e-6 * 91.2)

@@ -186,12 +186,27 @@ def export_cmd(checkpoint: Path, onnx_path: Path, description: str) -> None:
 )
 @click.option("--max-events", type=int, default=0, help="Use at most this many events of each sample.")
 @click.option("--no-classifier", is_flag=True, help="Skip the Deep Sets classifier test.")
+@click.option(
+    "--classifier-features",
+    type=click.Choice(["p4", "p4+charge"]),
+    default="p4",
+    show_default=True,
+    help="What the classifier sees of each hadron: its four-momentum, or that and its charge.",
+)
 @click.option("--skip-bad", is_flag=True, help="Skip malformed events instead of failing.")
 def compare_cmd(
-    a: Path, b: Path, labels: str, out: Path, max_events: int, no_classifier: bool, skip_bad: bool
+    a: Path,
+    b: Path,
+    labels: str,
+    out: Path,
+    max_events: int,
+    no_classifier: bool,
+    classifier_features: str,
+    skip_bad: bool,
 ) -> None:
-    """Compare two event samples (HepMC, ROOT datasets, cluster or hadron files): observables,
-    W1 distances against the split-half floor, a classifier AUC, plots and a summary."""
+    """Compare two event samples (HepMC, ROOT datasets, cluster or hadron files): observables
+    (charge flow between the thrust hemispheres included), W1 distances against the split-half
+    floor, a classifier AUC, plots and a summary."""
     from .compare.report import compare
 
     names = tuple(x.strip() for x in labels.split(","))
@@ -203,7 +218,9 @@ def compare_cmd(
         ea, eb = ea[:max_events], eb[:max_events]
     try:
         with _progress("comparing"):
-            result = compare(ea, eb, names, out, classifier=not no_classifier)
+            result = compare(
+                ea, eb, names, out, classifier=not no_classifier, classifier_features=classifier_features
+            )
     except ValueError as err:
         _fail(str(err))
     console.print(result.markdown())

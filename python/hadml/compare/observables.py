@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import awkward as ak
 import numpy as np
 
 from ..data.events import P4
+from ..data.pdg import charge
 from ..kinematics import boost
-from .shapes import event_shapes
+from .charge import LABELS as CHARGE_LABELS
+from .charge import charge_flow
+from .shapes import event_shapes_and_axes
 
 LABELS = {
     "eta": r"hadron $\eta$",
@@ -28,6 +31,7 @@ LABELS = {
     "aplanarity": "aplanarity",
     "cluster_theta": r"true cluster-frame $\theta$",
     "cluster_phi": r"true cluster-frame $\phi$",
+    **CHARGE_LABELS,
 }
 
 
@@ -35,6 +39,14 @@ LABELS = {
 class Hadrons:
     counts: np.ndarray  # (n_events,)
     p4: np.ndarray  # (n, 4)
+    pid: np.ndarray | None = field(default=None)  # (n,), PDG ids where known
+
+    @property
+    def charge(self) -> np.ndarray:
+        """Each hadron's electric charge (from its PDG id)."""
+        if self.pid is None:
+            raise ValueError("these hadrons have no PDG ids: no charges")
+        return charge(self.pid)
 
     @property
     def event(self) -> np.ndarray:
@@ -50,7 +62,8 @@ def hadrons_of(events: ak.Array, name: str = "sample") -> Hadrons:
     if counts.sum() == 0:
         raise ValueError(f"{name}: no hadrons in any of its {len(events)} events")
     p4 = np.column_stack([ak.to_numpy(ak.flatten(h[f], axis=1)) for f in P4])
-    return Hadrons(counts, p4)
+    pid = ak.to_numpy(ak.flatten(h["pid"], axis=1)).astype(np.int64)
+    return Hadrons(counts, p4, pid)
 
 
 def _eta_phi(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +107,10 @@ def compute(events: ak.Array, name: str = "sample") -> dict[str, np.ndarray]:
     q = boost(h.p4[ok], pair, to_rest=True)[:, 1:]
     out["pair_theta"] = np.arctan2(np.hypot(q[:, 0], q[:, 1]), q[:, 2])
     out["pair_phi"] = np.arctan2(q[:, 1], q[:, 0])
-    out.update(event_shapes(h.counts, h.p4[:, 1:]))
+    shapes, axes = event_shapes_and_axes(h.counts, h.p4[:, 1:])
+    out.update(shapes)
+    # per event, NaN where a hemisphere has no (charged) hadron: see hadml.compare.charge
+    out.update(charge_flow(h.counts, h.charge, h.p4, axes))
     cl = events["clusters"]
     if ak.sum(ak.num(cl, axis=1)) > 0:
         out["cluster_theta"] = ak.to_numpy(ak.flatten(cl["theta"], axis=1))

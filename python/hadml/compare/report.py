@@ -10,6 +10,8 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
+from .charge import NAMES as CHARGE_NAMES
+from .charge import summary as charge_summary
 from .observables import LABELS, compute, hadrons_of
 from .stats import classifier_auc, w1_bootstrap
 
@@ -21,6 +23,8 @@ class Comparison:
     rows: dict[str, dict[str, float]] = field(default_factory=dict)
     auc: tuple[float, float] | None = None
     plots: list[str] = field(default_factory=list)
+    charge_flow: dict[str, dict[str, float]] = field(default_factory=dict)
+    classifier_features: str = "p4"
 
     def to_json(self) -> dict:
         return {
@@ -28,6 +32,8 @@ class Comparison:
             "n_events": list(self.n_events),
             "observables": self.rows,
             "classifier_auc": None if self.auc is None else {"auc": self.auc[0], "error": self.auc[1]},
+            "classifier_features": self.classifier_features,
+            "charge_flow": self.charge_flow,
             "plots": self.plots,
         }
 
@@ -36,7 +42,8 @@ class Comparison:
         lines = [f"# {a} vs {b}", "", f"Events: {a} {self.n_events[0]}, {b} {self.n_events[1]}.", ""]
         if self.auc is not None:
             lines += [
-                f"Deep Sets classifier ROC AUC ({a} vs {b}, held-out half): "
+                f"Deep Sets classifier ROC AUC ({a} vs {b}, held-out half, hadron features "
+                f"{self.classifier_features}): "
                 f"**{self.auc[0]:.4f} ± {self.auc[1]:.4f}** (0.5: indistinguishable)",
                 "",
             ]
@@ -48,6 +55,28 @@ class Comparison:
             "W1: 1-Wasserstein distance (bootstrap uncertainty); floor: the same distance between "
             "two random halves of A (its statistical noise); ratio = W1 / floor.",
         ]
+        if self.charge_flow:
+            lines += [
+                "",
+                "## Charge flow",
+                "",
+                f"| observable | mean {a} | mean {b} | (B - A) / error | events {a} (dropped) "
+                f"| events {b} (dropped) |",
+                "|---|---|---|---|---|---|",
+            ]
+            for k, r in self.charge_flow.items():
+                lines.append(
+                    f"| {k} | {r['mean_a']:.4f} ± {r['err_a']:.4f} | {r['mean_b']:.4f} ± {r['err_b']:.4f} "
+                    f"| {r['pull']:.1f} | {r['n_a']} ({r['dropped_a']}) | {r['n_b']} ({r['dropped_b']}) |"
+                )
+            lines += [
+                "",
+                "Thrust hemispheres F (p.n_T >= 0) and B; Q_h = sum q_i |p_i.n_T|^kappa / "
+                "sum |p_i.n_T|^kappa over all hadrons of h; qfqb_k<kappa> = Q_F Q_B; lead_qq: the "
+                "charge product of the highest-|p| charged hadron of each hemisphere. Events with "
+                "an empty hemisphere (lead_qq: no charged hadron in one) are dropped. Errors: "
+                "standard errors of the means; W1 against the floor in the table above.",
+            ]
         return "\n".join(lines) + "\n"
 
 
@@ -105,10 +134,11 @@ def compare(
     seed: int = 0,
     classifier_epochs: int = 10,
     plots: bool = True,
+    classifier_features: str = "p4",
 ) -> Comparison:
     out.mkdir(parents=True, exist_ok=True)
     oa, ob = compute(a, labels[0]), compute(b, labels[1])
-    cmp = Comparison(labels, (len(a), len(b)))
+    cmp = Comparison(labels, (len(a), len(b)), classifier_features=classifier_features)
     half_events = np.random.default_rng(seed + 1).random(len(a)) < 0.5
     ha = hadrons_of(a)
     half_hadrons = np.repeat(half_events, ha.counts)
@@ -116,13 +146,20 @@ def compare(
         if name not in ob:
             continue
         x, y = oa[name], ob[name]
-        value, err = w1_bootstrap(x, y, n_boot, seed)
+        if name in CHARGE_NAMES:
+            cmp.charge_flow[name] = charge_summary(x, y)
+        # per-event observables that are undefined for some events (charge flow) are NaN there
+        keep_x = np.isfinite(x)
         if len(x) == len(a):
-            mask = half_events
+            mask = half_events[keep_x]
         elif len(x) == len(ha.p4):
-            mask = half_hadrons
+            mask = half_hadrons[keep_x]
         else:
-            mask = np.random.default_rng(seed + 2).random(len(x)) < 0.5
+            mask = np.random.default_rng(seed + 2).random(int(keep_x.sum())) < 0.5
+        x, y = x[keep_x], y[np.isfinite(y)]
+        if len(x) < 2 or len(y) < 1:
+            continue
+        value, err = w1_bootstrap(x, y, n_boot, seed)
         floor = w1_bootstrap(x[mask], x[~mask], 0, seed)[0]
         cmp.rows[name] = {
             "w1": value,
@@ -135,7 +172,9 @@ def compare(
         if plots:
             cmp.plots += _hist_plot(name, x, y, labels, out)
     if classifier:
-        cmp.auc = classifier_auc(ha, hadrons_of(b), epochs=classifier_epochs, seed=seed)
+        cmp.auc = classifier_auc(
+            ha, hadrons_of(b), epochs=classifier_epochs, seed=seed, features=classifier_features
+        )
     (out / "summary.json").write_text(json.dumps(cmp.to_json(), indent=1) + "\n")
     (out / "summary.md").write_text(cmp.markdown())
     if plots:

@@ -95,18 +95,25 @@ def sphericity(p: np.ndarray) -> tuple[float, float]:
 
 def event_shapes(counts: np.ndarray, p3: np.ndarray) -> dict[str, np.ndarray]:
     """Event shapes of every event: counts (n_events,), p3 (sum counts, 3)."""
+    return event_shapes_and_axes(counts, p3)[0]
+
+
+def event_shapes_and_axes(counts: np.ndarray, p3: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`event_shapes` and the thrust axis of every event, (n_events, 3) unit vectors
+    (+z for an event without hadrons)."""
     out = {
         k: np.zeros(len(counts))
         for k in ("thrust", "thrust_major", "thrust_minor", "sphericity", "aplanarity")
     }
+    axes = np.tile([0.0, 0.0, 1.0], (len(counts), 1))
     start = 0
     for e, n in enumerate(counts):
         p = p3[start : start + n]
         start += n
         if n == 0:
             continue
-        T, M, m, _ = thrust_axes(p)
+        T, M, m, axes[e] = thrust_axes(p)
         S, A = sphericity(p)
         out["thrust"][e], out["thrust_major"][e], out["thrust_minor"][e] = T, M, m
         out["sphericity"][e], out["aplanarity"][e] = S, A
-    return out
+    return out, axes

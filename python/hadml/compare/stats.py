@@ -37,14 +37,27 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def _subset(h: Hadrons, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+CLASSIFIER_FEATURES = ("p4", "p4+charge")
+
+
+def hadron_features(h: Hadrons, features: str = "p4") -> np.ndarray:
+    """What the classifier sees of each hadron: its lab four-momentum (E, px, py, pz), and with
+    ``p4+charge`` its electric charge (from the PDG id) as a fifth column."""
+    if features == "p4":
+        return h.p4
+    if features == "p4+charge":
+        return np.column_stack([h.p4, h.charge])
+    raise ValueError(f"classifier features {features!r}: one of {', '.join(CLASSIFIER_FEATURES)}")
+
+
+def _subset(h: Hadrons, x: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     start = np.concatenate([[0], np.cumsum(h.counts)[:-1]])
     idx = (
         np.concatenate([np.arange(start[i], start[i] + h.counts[i]) for i in sel])
         if len(sel)
         else np.zeros(0, int)
     )
-    return h.counts[sel], h.p4[idx]
+    return h.counts[sel], x[idx]
 
 
 def classifier_auc(
@@ -55,23 +68,26 @@ def classifier_auc(
     max_events: int = 20000,
     hidden: int = 64,
     batch_events: int = 256,
+    features: str = "p4",
 ) -> tuple[float, float]:
     """Deep Sets classifier (the v2 discriminator architecture: Phi per hadron, mean, F) trained
     to tell events of A from events of B on one half of each; ROC AUC on the other half, with a
-    bootstrap uncertainty over the test events. AUC 0.5: indistinguishable."""
+    bootstrap uncertainty over the test events. AUC 0.5: indistinguishable. ``features``: what
+    Phi sees of each hadron (:func:`hadron_features`), every column standardised over A and B."""
+    xa, xb = hadron_features(a, features), hadron_features(b, features)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     n = min(len(a.counts), len(b.counts), max_events)
     pick_a = rng.permutation(len(a.counts))[:n]
     pick_b = rng.permutation(len(b.counts))[:n]
     half = n // 2
-    mu = np.concatenate([a.p4, b.p4]).mean(0)
-    sd = np.concatenate([a.p4, b.p4]).std(0)
+    mu = np.concatenate([xa, xb]).mean(0)
+    sd = np.concatenate([xa, xb]).std(0)
     sd = np.where(sd > 0, sd, 1.0)
 
     def tensors(sel_a: np.ndarray, sel_b: np.ndarray) -> tuple[torch.Tensor, ...]:
-        ca, pa = _subset(a, sel_a)
-        cb, pb = _subset(b, sel_b)
+        ca, pa = _subset(a, xa, sel_a)
+        cb, pb = _subset(b, xb, sel_b)
         counts = np.concatenate([ca, cb])
         p4 = np.concatenate([pa, pb])
         labels = np.concatenate([np.zeros(len(ca)), np.ones(len(cb))])
@@ -84,7 +100,7 @@ def classifier_auc(
 
     tr = tensors(pick_a[:half], pick_b[:half])
     te = tensors(pick_a[half:], pick_b[half:])
-    model = DeepSetsDiscriminator(hidden, 2)
+    model = DeepSetsDiscriminator(hidden, 2, n_features=xa.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     n_tr = len(tr[0])
     for _ in range(epochs):

@@ -29,17 +29,6 @@ using Herwig::ClusterVector;
 
 namespace {
 
-// The decay hadrons' positions: Gaussian displacements of width hbar c / M in the cluster frame
-// (time component |dt| + |dx|), boosted to the lab, as Herwig's ClusterDecayer does.
-LorentzPoint hadronPosition(const Lorentz5Momentum& pClu, const LorentzPoint& xClu) {
-  const Length width = hbarc / pClu.m();
-  Length d[4];
-  for (auto& x : d) x = UseRandom::rndGauss(width, Length(ZERO));
-  LorentzDistance dist(d[1], d[2], d[3], abs(d[0]) + sqrt(sqr(d[1]) + sqr(d[2]) + sqr(d[3])));
-  dist.boost(pClu.boostVector());
-  return dist + xClu;
-}
-
 void collectDescendants(tPPtr p, std::set<PPtr>& all) {
   for (const auto& child : p->children()) {
     all.insert(child);
@@ -174,11 +163,13 @@ void MLClusterHadronizationHandler::doinitrun() {
   if (record_) openRecord();
 }
 
-// The record of every two-body cluster decay: RUN.clusters beside the run's .log (the job's own
+// The record of the handler's two-body cluster decays (not those inside Herwig's partonic decays
+// of heavy hadrons, which run their own ClusterDecayer): RUN.clusters beside the run's .log (the job's own
 // with Herwig run -j). Format (hadml.data.decays reads it; units GeV), per accepted event
 //   E <event number> <decays>
 // then one line per decay, hadrons in Herwig's order (hadron i carries constituent i's flavour):
-//   C <by: 0 Herwig, 1 GAN> <from fission 0/1> <cluster E px py pz>
+//   C <by: 0 Herwig, 1 GAN> <has a Cluster parent 0/1: fission, or redefined by ClusterFinder's
+//     3 -> 2 reduction or LightClusterDecayer's reshuffling> <cluster E px py pz>
 //     <constituent 1: id E px py pz isPerturbative> <constituent 2: id E px py pz isPerturbative>
 //     <hadron 1: id E px py pz> <hadron 2: id E px py pz>
 void MLClusterHadronizationHandler::openRecord() {
@@ -201,7 +192,7 @@ void MLClusterHadronizationHandler::openRecord() {
 // buffer is written once the generator has moved on to another event (or the run ends).
 void MLClusterHadronizationHandler::recordDecay(const ClusterPtr& cl, const PPtr& h1, const PPtr& h2, bool byGAN) {
   const long event = generator()->currentEventNumber();
-  if (event != recordEvent_) {
+  if (event != recordEvent_) {  // not after newAttempt(): a decay outside handle()
     flushRecord();
     recordEvent_ = event;
   }
@@ -229,7 +220,12 @@ void MLClusterHadronizationHandler::recordDecay(const ClusterPtr& cl, const PPtr
 void MLClusterHadronizationHandler::newAttempt() {
   if (!record_) return;
   const long event = generator()->currentEventNumber();
-  if (event == recordEvent_) recordLines_.clear();  // a retry: the earlier attempt was discarded
+  if (event == recordEvent_) {
+    recordLines_.clear();  // a retry: the earlier attempt was discarded
+  } else {
+    flushRecord();  // the generator moved on: the buffered event was accepted
+    recordEvent_ = event;  // every event gets its line, also one without two-body decays
+  }
 }
 
 void MLClusterHadronizationHandler::flushRecord() {
@@ -266,6 +262,13 @@ void MLClusterHadronizationHandler::dofinish() {
   Herwig::ClusterHadronizationHandler::dofinish();
   currentHandlerSet_ = false;
   if (record_out_) {
+    // After a completed run the generator's event number is past the last event; a run stopped
+    // inside an event (too many errors, an abort) leaves that event's attempt in the buffer.
+    if (recordEvent_ >= 0 && generator()->currentEventNumber() <= recordEvent_) {
+      generator()->log() << "hadml: event " << recordEvent_ << " was not completed: not recorded\n";
+      recordLines_.clear();
+      recordEvent_ = -1;
+    }
     flushRecord();
     record_out_->close();
     generator()->log() << "hadml: " << nRecorded_ << " two-body cluster decays recorded in " << recordPath_ << "\n";
@@ -408,7 +411,7 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   auto& has = scratch_.has;
   auto& status = scratch_.status;
   c.resize(4 * n), p1.resize(4 * n), m1.resize(n), m2.resize(n), out1.resize(4 * n), out2.resize(4 * n);
-  has.resize(n), status.resize(n);
+  has.resize(n), status.assign(n, hadml::DecayStatus::invalid_output);  // a row left unset is not used
   for (std::size_t i = 0; i < n; ++i) {
     const auto& cl = jobs[i].cluster;
     const Lorentz5Momentum& p = cl->momentum();
@@ -457,8 +460,8 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
     const double* b = &out2[4 * i];
     job.h1->set5Momentum(Lorentz5Momentum(a[1] * GeV, a[2] * GeV, a[3] * GeV, a[0] * GeV, job.h1->mass()));
     job.h2->set5Momentum(Lorentz5Momentum(b[1] * GeV, b[2] * GeV, b[3] * GeV, b[0] * GeV, job.h2->mass()));
-    job.h1->setVertex(hadronPosition(job.cluster->momentum(), job.cluster->vertex()));
-    job.h2->setVertex(hadronPosition(job.cluster->momentum(), job.cluster->vertex()));
+    // the vertices Herwig's ClusterDecayer set stay: its calculatePositions does not depend on
+    // the hadron momenta
     job.cluster->addChild(job.h1);
     job.cluster->addChild(job.h2);
     finalHadrons.push_back(job.h1);
@@ -527,7 +530,7 @@ void MLClusterHadronizationHandler::Init() {
   static SwitchOption interfaceReportTimingNo(interfaceReportTiming, "No", "no timing", false);
   static SwitchOption interfaceReportTimingYes(interfaceReportTiming, "Yes", "time the GAN's decays", true);
   static Switch<MLClusterHadronizationHandler, bool> interfaceRecordClusters(
-      "RecordClusters", "Write every two-body cluster decay (Herwig's or the GAN's) with Herwig's own "
+      "RecordClusters", "Write every two-body cluster decay of this handler (Herwig's or the GAN's) with Herwig's own "
       "information (constituents, isPerturbative, fission, hadrons in Herwig's order) to RUN.clusters, "
       "beside the run's log; with Enabled No, Herwig decays every cluster (training data).",
       &MLClusterHadronizationHandler::record_, false, false, false);

@@ -1,7 +1,9 @@
 """Reader for the decay record that hadml's Herwig handler writes (``RecordClusters Yes``):
 ``RUN.clusters`` beside the run's log, plain or gzip.
 
-Every two-body cluster decay of every accepted event, with Herwig's own information::
+Every two-body cluster decay the handler makes in every accepted event (not those inside
+Herwig's partonic decays of heavy hadrons, which run a ClusterDecayer of their own), with
+Herwig's own information::
 
     # hadml cluster decays, format 1: <run>
     E <event number> <decays>
@@ -10,7 +12,9 @@ Every two-body cluster decay of every accepted event, with Herwig's own informat
       <h1 id E px py pz> <h2 id E px py pz>
 
 (one ``C`` line per decay, 28 numbers; GeV). ``by``: 0 Herwig's ClusterDecayer, 1 the GAN;
-``fission``: the cluster is a fission product; the hadrons are in Herwig's order (hadron *i*
+``fission``: the cluster has a Cluster parent (a fission product, or a cluster that
+ClusterFinder's three-to-two reduction or LightClusterDecayer's reshuffling redefined; such
+clusters keep their constituents and isPerturbative flags); the hadrons are in Herwig's order (hadron *i*
 carries constituent *i*'s flavour, ``HadronSelector::chooseHadronPair``). Event numbers are
 ThePEG's, the ones of the HepMC file of the same run.
 """

@@ -54,7 +54,8 @@ class ClusterTable:
 
     Known only for samples recorded by hadml's Herwig handler (None otherwise):
     perturbative: (N, 2) Herwig's ``Cluster::isPerturbative(i)`` of each constituent
-    fission:      (N,) the cluster is a fission product
+    fission:      (N,) the cluster has a Cluster parent (fission, or redefined by Herwig's
+                  3 -> 2 reduction or light-cluster reshuffling)
     by_gan:       (N,) the decay was the GAN's (False: Herwig's ClusterDecayer)
     """
 

@@ -28,7 +28,12 @@ from .train import load_checkpoint
 
 
 def export_generator(
-    G: nn.Module, path: str | Path, metadata: dict[str, str], n_conditions: int, noise_dim: int
+    G: nn.Module,
+    path: str | Path,
+    metadata: dict[str, str],
+    n_conditions: int,
+    noise_dim: int,
+    output_name: str = OUTPUT,
 ) -> Path:
     """Export ``G`` (eval mode) with a dynamic batch axis; inputs 'conditions' (N, d) and 'noise'
     (N, noise_dim), output 'angles' (N, 2) in network space; attach ``metadata``."""
@@ -46,7 +51,7 @@ def export_generator(
             G,
             (c, z),
             input_names=[INPUT_CONDITIONS, INPUT_NOISE],
-            output_names=[OUTPUT],
+            output_names=[output_name],
             dynamic_shapes=({0: batch}, {0: batch}),
             dynamo=True,
             verbose=False,

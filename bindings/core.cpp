@@ -14,6 +14,7 @@ namespace py = pybind11;
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using FArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using BArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+using IArray = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
 
 namespace {
 
@@ -157,7 +158,7 @@ FArray decayer_network(const hadml::Decayer& d, const FArray& cond, const FArray
   const std::size_t n = static_cast<std::size_t>(cond.shape(0));
   check2(cond, n, d.n_conditions(), "conditions");
   check2(noise, n, d.noise_dim(), "noise");
-  FArray out({static_cast<py::ssize_t>(n), py::ssize_t{2}});
+  FArray out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(d.output_width())});
   py::gil_scoped_release release;
   d.network(n, cond.data(), noise.data(), out.mutable_data());
   return out;
@@ -176,6 +177,57 @@ py::tuple decayer_postprocess(const hadml::Decayer& d, const FArray& t, const Ar
                 hadml::DecayOutput{h1.mutable_data(), h2.mutable_data(), theta.mutable_data(),
                                    phi.mutable_data(), nullptr});
   return py::make_tuple(h1, h2, theta, phi);
+}
+
+// ---- format 2 (hadml-2) ----
+struct Args2 {
+  std::size_t n;
+  Array clusters, constituent1, m1, m2;
+  IArray pid;
+  BArray pert;
+};
+
+Args2 args2(const hadml::Decayer& d, const Array& clusters, const Array& constituent1, const IArray& pid,
+            const BArray& pert, const Array& m1, const Array& m2) {
+  if (d.format_version() != 2) {
+    throw hadml::ModelError(d.path() + ": a format-" + std::to_string(d.format_version()) +
+                            " model; decay2/preprocess2 take a hadml-2 (format 2) model");
+  }
+  const std::size_t n = rows4(clusters, "clusters");
+  same_rows4(n, constituent1, "constituent1");
+  check2(pid, n, 2, "constituent_pid");
+  check2(pert, n, 2, "perturbative");
+  same_rows(n, m1, "m1");
+  same_rows(n, m2, "m2");
+  return Args2{n, clusters, constituent1, m1, m2, pid, pert};
+}
+
+py::tuple decayer_decay2(const hadml::Decayer& d, const Array& clusters, const Array& constituent1,
+                         const IArray& constituent_pid, const BArray& perturbative, const Array& m1,
+                         const Array& m2, const FArray& noise) {
+  const Args2 a = args2(d, clusters, constituent1, constituent_pid, perturbative, m1, m2);
+  check2(noise, a.n, d.noise_dim(), "noise");
+  const auto N = static_cast<py::ssize_t>(a.n);
+  Array h1({N, py::ssize_t{4}}), h2({N, py::ssize_t{4}}), u({N, py::ssize_t{3}});
+  py::array_t<std::uint8_t> status(N);
+  {
+    py::gil_scoped_release release;
+    d.decay2(hadml::DecayInput2{a.n, a.clusters.data(), a.constituent1.data(), a.pid.data(), a.pert.data(),
+                                a.m1.data(), a.m2.data(), noise.data()},
+             hadml::DecayOutput2{h1.mutable_data(), h2.mutable_data(), u.mutable_data(),
+                                 reinterpret_cast<hadml::DecayStatus*>(status.mutable_data())});
+  }
+  return py::make_tuple(h1, h2, u, status);
+}
+
+FArray decayer_preprocess2(const hadml::Decayer& d, const Array& clusters, const Array& constituent1,
+                           const IArray& constituent_pid, const BArray& perturbative, const Array& m1,
+                           const Array& m2) {
+  const Args2 a = args2(d, clusters, constituent1, constituent_pid, perturbative, m1, m2);
+  FArray out({static_cast<py::ssize_t>(a.n), py::ssize_t{9}});
+  d.preprocess2(a.n, a.clusters.data(), a.constituent1.data(), a.pid.data(), a.pert.data(), a.m1.data(),
+                a.m2.data(), out.mutable_data());
+  return out;
 }
 
 // Times decay() and the bare network on the same batches inside C++ (no Python overhead, which
@@ -287,6 +339,13 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_conditions", &hadml::Decayer::n_conditions)
       .def_property_readonly("use_partons", [](const hadml::Decayer& d) { return d.metadata().use_partons; })
       .def_property_readonly("path", &hadml::Decayer::path)
+      .def_property_readonly("format_version", &hadml::Decayer::format_version)
+      .def("decay2", &decayer_decay2, py::arg("clusters"), py::arg("constituent1"), py::arg("constituent_pid"),
+           py::arg("perturbative"), py::arg("m1"), py::arg("m2"), py::arg("noise"))
+      .def("preprocess2", &decayer_preprocess2, py::arg("clusters"), py::arg("constituent1"),
+           py::arg("constituent_pid"), py::arg("perturbative"), py::arg("m1"), py::arg("m2"))
+      .def("in_domain", &hadml::Decayer::in_domain, py::arg("pid1"), py::arg("pid2"), py::arg("hadron1"),
+           py::arg("hadron2"), py::arg("M"))
       .def("decay", &decayer_decay, py::arg("clusters"), py::arg("m1"), py::arg("m2"), py::arg("noise"),
            py::arg("flip"), py::arg("parton1") = py::none(), py::arg("has_partons") = py::none())
       .def("preprocess", &decayer_preprocess, py::arg("clusters"), py::arg("parton1") = py::none(),

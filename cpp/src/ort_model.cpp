@@ -222,16 +222,16 @@ OrtModel::OrtModel(const std::string& path, const DecayerOptions& options)
 }
 
 void OrtModel::run(std::size_t n, const float* conditions, std::size_t d, const float* noise,
-                   std::size_t k, float* out) const {
+                   std::size_t k, float* out, std::size_t w) const {
   if (n == 0) return;
   const int64_t shape_c[2] = {static_cast<int64_t>(n), static_cast<int64_t>(d)};
   const int64_t shape_z[2] = {static_cast<int64_t>(n), static_cast<int64_t>(k)};
-  const int64_t shape_o[2] = {static_cast<int64_t>(n), 2};
+  const int64_t shape_o[2] = {static_cast<int64_t>(n), static_cast<int64_t>(w)};
   // ONNX Runtime does not write to inputs; CreateTensor's signature wants non-const pointers.
   Ort::Value inputs[2] = {
       Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(conditions), n * d, shape_c, 2),
       Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(noise), n * k, shape_z, 2)};
-  Ort::Value output = Ort::Value::CreateTensor<float>(memory_, out, n * 2, shape_o, 2);
+  Ort::Value output = Ort::Value::CreateTensor<float>(memory_, out, n * w, shape_o, 2);
   const char* in_names[2] = {input_names_[0].c_str(), input_names_[1].c_str()};
   const char* out_names[1] = {output_names_[0].c_str()};
   session_->Run(Ort::RunOptions{nullptr}, in_names, inputs, 2, out_names, &output, 1);

@@ -29,9 +29,9 @@ class OrtModel {
   const std::vector<std::vector<int64_t>>& input_shapes() const { return input_shapes_; }
   const std::vector<std::vector<int64_t>>& output_shapes() const { return output_shapes_; }
 
-  /// Run with the two inputs (conditions n x d, noise n x k) and one output (n x 2).
+  /// Run with the two inputs (conditions n x d, noise n x k) and one output (n x w).
   void run(std::size_t n, const float* conditions, std::size_t d, const float* noise, std::size_t k,
-           float* out) const;
+           float* out, std::size_t w = 2) const;
 
  private:
   // Loads ONNX Runtime before any Ort:: member exists: their destructors call into the library's

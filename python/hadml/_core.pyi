@@ -44,6 +44,28 @@ class Decayer:
     def use_partons(self) -> bool: ...
     @property
     def path(self) -> str: ...
+    @property
+    def format_version(self) -> int: ...
+    def decay2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        noise: ArrayLike,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]]: ...
+    def preprocess2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+    ) -> NDArray[np.float32]: ...
+    def in_domain(self, pid1: int, pid2: int, hadron1: int, hadron2: int, M: float) -> bool: ...
     def decay(
         self,
         clusters: ArrayLike,

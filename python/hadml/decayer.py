@@ -77,6 +77,68 @@ class Decayer:
     def use_partons(self) -> bool:
         return bool(self._d.use_partons)
 
+    @property
+    def format_version(self) -> int:
+        """1 (hadml-1: ``decay``/``preprocess``) or 2 (hadml-2: ``decay2``/``preprocess2``)."""
+        return int(self._d.format_version)
+
+    @staticmethod
+    def _args2(
+        clusters: ArrayLike, constituent1: ArrayLike, constituent_pid: ArrayLike, perturbative: ArrayLike,
+        m1: ArrayLike, m2: ArrayLike,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32], NDArray[np.uint8],
+               NDArray[np.float64], NDArray[np.float64]]:
+        c = np.ascontiguousarray(clusters, dtype=np.float64)
+        n = c.shape[0] if c.ndim == 2 else -1
+        return (
+            c,
+            np.ascontiguousarray(constituent1, dtype=np.float64),
+            np.ascontiguousarray(constituent_pid, dtype=np.int32),
+            np.ascontiguousarray(np.asarray(perturbative).astype(np.uint8)),
+            np.ascontiguousarray(np.broadcast_to(np.asarray(m1, dtype=np.float64), (n,))),
+            np.ascontiguousarray(np.broadcast_to(np.asarray(m2, dtype=np.float64), (n,))),
+        )
+
+    def decay2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        *,
+        noise: ArrayLike | None = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]]:
+        """hadml-2 decays (format-2 model): N clusters (N, 4), constituent 1's lab four-momentum
+        (N, 4), the constituents' pids (N, 2), Herwig's isPerturbative flags (N, 2) and the two
+        hadrons' masses; noise (N, noise_dim) drawn from ``rng`` when omitted. Returns hadron 1
+        (mass m1) and 2 (N, 4), hadron 1's unit direction in the decay frame (N, 3) and a status
+        per cluster (rows not OK hold NaN)."""
+        c, q, pid, pert, a, b = self._args2(clusters, constituent1, constituent_pid, perturbative, m1, m2)
+        if noise is None:
+            gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+            noise = gen.standard_normal((c.shape[0] if c.ndim == 2 else -1, self.noise_dim), dtype=np.float32)
+        return self._d.decay2(c, q, pid, pert, a, b, noise)
+
+    def preprocess2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+    ) -> NDArray[np.float32]:
+        """The scaled hadml-2 conditions (N, 9) as the network sees them."""
+        return self._d.preprocess2(*self._args2(clusters, constituent1, constituent_pid, perturbative, m1, m2))
+
+    def in_domain(self, pid1: int, pid2: int, hadron1: int, hadron2: int, M: float) -> bool:
+        """Whether a decay (constituent pids, hadron pids, cluster mass) lies in the hadml-2
+        model's training domain (its metadata's domain_flavours, domain_hadrons, domain_mass)."""
+        return bool(self._d.in_domain(int(pid1), int(pid2), int(hadron1), int(hadron2), float(M)))
+
     def decay(
         self,
         clusters: ArrayLike,

@@ -8,6 +8,13 @@
 // "first" hadron is hadron 2 when the caller's uniform flip < 0.5, else hadron 1; the pair is
 // built with the kinematics core. Noise and flips come from the caller, so a generator's own
 // random stream (Herwig's) drives everything and runs are reproducible.
+//
+// Format 2 (convention "hadml-2", python/hadml/ml/hadml2.py, which this file mirrors): nine
+// rotation-invariant raw conditions per cluster (ln M, ln(1 + |p|), cos_alpha of decay_frame,
+// the two isPerturbative flags, the two constituents' flavour classes, the two hadron masses),
+// scaled the same way; the network's output is an unbounded 3-vector v whose direction v / |v|
+// is hadron 1's direction in the decay frame (no flip, no fold). decay2() / preprocess2() take
+// this model kind; decay() / preprocess() / postprocess() the format-1 kind.
 #pragma once
 
 #include <cstddef>
@@ -51,10 +58,16 @@ struct ModelMetadata {
   double output_scale[2] = {1.0, 1.0};
   std::string version, training_sample, format_version, angle_convention;
   bool use_partons = false;
+  int format = 1;  ///< 1 (hadml-1) or 2 (hadml-2)
+  // format 2 only: the training domain (hadml.domain_flavours, domain_hadrons, domain_mass)
+  std::vector<int> domain_flavours, domain_hadrons;
+  double domain_mass[2] = {0.0, 0.0};
   std::map<std::string, std::string> all;
 };
 
-/// Parse and validate hadml metadata (``source`` names the file in messages).
+/// Parse and validate hadml metadata (``source`` names the file in messages): format 1 when
+/// hadml.format_version is "1" (or missing: then the missing-entry error), format 2 when "2"
+/// (every key of hadml2.SCHEMA checked as hadml2.parse_metadata does), anything else refused.
 ModelMetadata parse_metadata(const std::map<std::string, std::string>& md, const std::string& source);
 
 enum class DecayStatus : std::uint8_t {
@@ -75,6 +88,29 @@ struct DecayInput {
   const float* noise = nullptr;            ///< n x noise_dim, standard normal
   const double* flip = nullptr;            ///< n, uniform in [0, 1)
 };
+
+/// Inputs of a format-2 (hadml-2) model for n clusters, row-major.
+struct DecayInput2 {
+  std::size_t n = 0;
+  const double* clusters = nullptr;              ///< n x 4 (E, px, py, pz), lab
+  const double* constituent1 = nullptr;          ///< n x 4, lab four-momentum of constituent 1
+  const std::int32_t* constituent_pid = nullptr;  ///< n x 2, PDG ids of constituents 1 and 2
+  const std::uint8_t* perturbative = nullptr;    ///< n x 2, Herwig's Cluster::isPerturbative(i)
+  const double* m1 = nullptr;                    ///< n, mass of Herwig's hadron 1
+  const double* m2 = nullptr;                    ///< n, mass of Herwig's hadron 2
+  const float* noise = nullptr;                  ///< n x noise_dim, standard normal
+};
+
+struct DecayOutput2 {
+  double* h1 = nullptr;           ///< n x 4, hadron 1 (mass m1) along the network's direction
+  double* h2 = nullptr;           ///< n x 4, hadron 2 (mass m2), back to back in the rest frame
+  double* u = nullptr;            ///< n x 3 (optional), hadron 1's unit direction, frame coordinates
+  DecayStatus* status = nullptr;  ///< n (optional)
+};
+
+/// hadml-2 flavour class of a constituent: 0 d/u, 1 s, 2 c, 3 b, 4 diquark (1000 < |pid| < 10000),
+/// -1 for anything else (no quark or diquark, e.g. a gluon).
+int flavour_class(int pid);
 
 struct DecayOutput {
   double* h1 = nullptr;  ///< n x 4
@@ -99,6 +135,10 @@ class Decayer {
   std::size_t noise_dim() const;
   std::size_t n_conditions() const;
   const std::string& path() const;
+  /// 1 (hadml-1) or 2 (hadml-2): which of decay() / decay2() this model takes.
+  int format_version() const;
+  /// Width of the network's output: 2 (format 1, angles) or 3 (format 2, direction).
+  std::size_t output_width() const;
 
   /// Decay a batch: one ONNX Runtime run for all valid clusters. Returns how many decayed (status ok).
   std::size_t decay(const DecayInput& in, const DecayOutput& out) const;
@@ -119,10 +159,31 @@ class Decayer {
   /// The bare network: (n x d conditions, n x noise) -> n x 2.
   void network(std::size_t n, const float* conditions, const float* noise, float* out) const;
   /// Network output t (n x 2) -> angles and the hadron pair (Herwig order), as in decay().
+  /// (format 1; network() itself writes n x output_width() floats for either format)
   void postprocess(std::size_t n, const float* t, const double* clusters, const double* m1,
                    const double* m2, const double* flip, const DecayOutput& out) const;
 
+  // ---- format 2 (hadml-2); ModelError for a format-1 model ----
+  /// Decay a batch: rows are validated (non-finite input, non-positive energy, space-like
+  /// cluster, bad constituent 1 or a constituent without flavour class: invalid_input; M < m1 +
+  /// m2: below_threshold), the valid ones go to one ONNX Runtime run; a network output that is
+  /// not finite or zero gives invalid_output. Rows not ok hold NaN. Returns how many are ok.
+  std::size_t decay2(const DecayInput2& in, const DecayOutput2& out) const;
+  /// Raw conditions of one cluster (9 values, hadml2.CONDITIONS order); KinematicsError on bad input.
+  void raw_conditions2(const double* cluster, const double* constituent1, const std::int32_t* pid,
+                       const std::uint8_t* perturbative, double m1, double m2, double* out) const;
+  /// Scaled conditions (n x 9, float) as the network sees them; KinematicsError on bad input.
+  void preprocess2(std::size_t n, const double* clusters, const double* constituent1,
+                   const std::int32_t* constituent_pid, const std::uint8_t* perturbative,
+                   const double* m1, const double* m2, float* out) const;
+  /// Whether a decay lies in the model's training domain: both constituents' flavour classes in
+  /// hadml.domain_flavours, |hadron1| and |hadron2| in hadml.domain_hadrons, and
+  /// domain_mass[0] <= M <= domain_mass[1].
+  bool in_domain(int pid1, int pid2, int hadron1, int hadron2, double M) const;
+
  private:
+  void require_format(int format, const char* what) const;
+
   // postprocess for rows of known cluster mass (masses != nullptr: validated by decay(), the
   // kinematics' own checks are skipped) or of unchecked clusters (masses == nullptr).
   // Rows whose network output is not finite are flagged invalid_output in `flag` (NaN results)

@@ -1,7 +1,7 @@
 """Judge a hadml-2 model on the *test* split of a labelled Herwig decay record (events the fit
 never saw, model selection used the validation split): Herwig's own decays vs the model's decays of
-the same clusters (same species, same constituents), decayed here with ONNX Runtime (Python) and
-hadml's numpy kinematics. Prints the cluster-frame W1 ratios to the split-half floor (all clusters,
+the same clusters (same species, same constituents), decayed here by the deployed C++ decayer
+(hadml.Decayer.decay2, ONNX Runtime). Prints the cluster-frame W1 ratios to the split-half floor (all clusters,
 and those with a perturbative constituent), charge flow (means, errors, pulls) and writes the full
 ``hadml compare`` report (classifier AUC on p4 + charge) to OUT.
 
@@ -15,32 +15,24 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 
 from hadml.compare.report import compare
 from hadml.data.events import to_awkward
 from hadml.data.io import load_table
 from hadml.data.table import ClusterTable, hadron_mass
-from hadml.kinematics import decay_frame, frame_direction_angles, two_body_decay
-from hadml.ml import hadml2 as H
+from hadml.decayer import Decayer
 from hadml.ml.train2 import arrays, direction_distances, split_labels
 
 
 def decay_with(model: str, table: ClusterTable, seed: int) -> tuple[ClusterTable, np.ndarray]:
-    info = H.parse_metadata({e.key: e.value for e in onnx.load(model).metadata_props}, model)
-    a = arrays(table)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    z = np.random.default_rng(seed).standard_normal((len(a.raw), info.noise_dim)).astype(np.float32)
-    v = sess.run([H.OUTPUT], {H.INPUT_CONDITIONS: info.scaler.transform(a.raw).astype(np.float32),
-                              H.INPUT_NOISE: z})[0].astype(np.float64)
-    u = H.direction_from_output(v)
-    axes, _ = decay_frame(table.cluster, table.parton[:, 0])
-    theta, phi = frame_direction_angles(axes, u)
+    """The model's decays of the table's clusters through the deployed C++ decayer (hadml.Decayer,
+    ONNX Runtime), hadron 1 in Herwig's order; a row the decayer refuses stops the script."""
+    d = Decayer(model)
     m = hadron_mass(table.hadron_pid)
-    h1, h2 = two_body_decay(table.cluster, m[:, 0], m[:, 1], theta, phi)
+    h1, h2, u, status = d.decay2(table.cluster, table.parton[:, 0], table.parton_pid,
+                                 table.perturbative, m[:, 0], m[:, 1], rng=seed)
+    if np.any(status != 0):
+        raise SystemExit(f"{int(np.sum(status != 0))} clusters not decayed (statuses {np.unique(status)})")
     out = table.select_events(np.ones(table.n_events, bool))
     out.hadron = np.stack([h1, h2], axis=1)
     return out, u

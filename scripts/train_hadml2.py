@@ -21,12 +21,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of G and D (default 1e-4)")
     a = ap.parse_args()
     out = Path(a.out)
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
-                          threads=a.threads, max_events=a.max_events, seed=a.seed))
+                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr))
     s = t.fit()
     t.export(out / "model.onnx")
     print(f"best epoch {s['best_epoch']} of {s['epochs']}, metric {s['best_metric']:.3f}; "

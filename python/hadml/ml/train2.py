@@ -79,8 +79,8 @@ class Settings:
     disc_hidden: int = 128
     disc_layers: int = 3
     batch_size: int = 2048
-    lr_g: float = 5e-4
-    lr_d: float = 5e-4
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
     epochs: int = 50
     time_budget_s: float = 1200.0
     eval_clusters: int = 40000

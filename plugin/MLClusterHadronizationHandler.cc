@@ -136,6 +136,10 @@ const char* const MLClusterHadronizationHandler::kSpeciesNames[3] = {"All", "Pio
 
 bool MLClusterHadronizationHandler::inDomain(const ClusterPtr& cl, tcPDPtr h1, tcPDPtr h2) const {
   if (species_ == kAll) return true;
+  if (species_ == kTrainingDomain && decayer_ && decayer_->format_version() == 2) {
+    return decayer_->in_domain(static_cast<int>(cl->particle(0)->id()), static_cast<int>(cl->particle(1)->id()),
+                               static_cast<int>(h1->id()), static_cast<int>(h2->id()), cl->mass() / GeV);
+  }
   if (!(isPion(h1) && isPion(h2))) return false;
   return species_ == kPionsOnly ||
          (isLightQuark(cl->particle(0)->dataPtr()) && isLightQuark(cl->particle(1)->dataPtr()));
@@ -244,13 +248,19 @@ std::shared_ptr<hadml::Decayer> MLClusterHadronizationHandler::openModelAndRun()
   std::shared_ptr<hadml::Decayer> decayer = openModel();
   const double cluster[4] = {10.0, 1.0, 2.0, 3.0}, m[1] = {0.13957}, flip[1] = {0.25};
   const double parton1[4] = {5.0, 1.0, 1.0, 4.0};
-  const std::uint8_t has[1] = {1};
+  const std::uint8_t has[2] = {1, 0};
+  const std::int32_t pid[2] = {2, -2};
   const std::vector<float> noise(decayer->noise_dim(), 0.5f);
   double h1[4], h2[4];
   hadml::DecayStatus status[1];
   try {
-    decayer->decay(hadml::DecayInput{1, cluster, m, m, parton1, has, noise.data(), flip},
-                   hadml::DecayOutput{h1, h2, nullptr, nullptr, status});
+    if (decayer->format_version() == 2) {
+      decayer->decay2(hadml::DecayInput2{1, cluster, parton1, pid, has, m, m, noise.data()},
+                      hadml::DecayOutput2{h1, h2, nullptr, status});
+    } else {
+      decayer->decay(hadml::DecayInput{1, cluster, m, m, parton1, has, noise.data(), flip},
+                     hadml::DecayOutput{h1, h2, nullptr, nullptr, status});
+    }
   } catch (const std::exception& e) {
     throw InitException() << fullName() << ":ModelFile '" << modelFile_ << "' opens but does not run: " << e.what()
                           << Exception::setuperror;
@@ -402,41 +412,10 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
 
   const std::size_t n = jobs.size();
   if (n > 0 && !decayer_) throw Exception() << fullName() << ": no decayer open" << Exception::abortnow;
-  auto& c = scratch_.c;
-  auto& p1 = scratch_.p1;
-  auto& m1 = scratch_.m1;
-  auto& m2 = scratch_.m2;
-  auto& out1 = scratch_.out1;
-  auto& out2 = scratch_.out2;
-  auto& has = scratch_.has;
-  auto& status = scratch_.status;
-  c.resize(4 * n), p1.resize(4 * n), m1.resize(n), m2.resize(n), out1.resize(4 * n), out2.resize(4 * n);
-  has.resize(n), status.assign(n, hadml::DecayStatus::invalid_output);  // a row left unset is not used
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& cl = jobs[i].cluster;
-    const Lorentz5Momentum& p = cl->momentum();
-    c[4 * i] = p.e() / GeV, c[4 * i + 1] = p.x() / GeV, c[4 * i + 2] = p.y() / GeV, c[4 * i + 3] = p.z() / GeV;
-    const Lorentz5Momentum& q = cl->particle(0)->momentum();
-    p1[4 * i] = q.e() / GeV, p1[4 * i + 1] = q.x() / GeV, p1[4 * i + 2] = q.y() / GeV, p1[4 * i + 3] = q.z() / GeV;
-    bool fromCluster = false;
-    for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
-    has[i] = fromCluster ? 0 : 1;
-    m1[i] = jobs[i].h1->mass() / GeV;
-    m2[i] = jobs[i].h2->mass() / GeV;
-  }
   if (n > 0) try {
     ++nBatches_;
     const ScopeTimer networkTimer(reportTiming_, tNetwork_);
-    // Noise and flips from Herwig's random generator: one seed, one set of events.
-    decayer_->decay(
-        n, c.data(), m1.data(), m2.data(), p1.data(), has.data(),
-        [](float* z, std::size_t k) {
-          for (std::size_t j = 0; j < k; ++j) z[j] = static_cast<float>(UseRandom::rndGauss());
-        },
-        [](double* u, std::size_t k) {
-          for (std::size_t j = 0; j < k; ++j) u[j] = UseRandom::rnd();
-        },
-        hadml::DecayOutput{out1.data(), out2.data(), nullptr, nullptr, status.data()});
+    runDecayer(n);
   } catch (const std::exception& e) {
     // the whole batch goes to Herwig's decays; the first message is logged, all are counted
     if (nDecayerErrors_ == 0) {
@@ -445,8 +424,11 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
                          << e.what() << "\n";
     }
     nDecayerErrors_ += static_cast<long>(n);
-    status.assign(n, hadml::DecayStatus::invalid_output);
+    scratch_.status.assign(n, hadml::DecayStatus::invalid_output);
   }
+  const auto& status = scratch_.status;
+  const auto& out1 = scratch_.out1;
+  const auto& out2 = scratch_.out2;
   for (std::size_t i = 0; i < n; ++i) {
     const auto& job = jobs[i];
     if (status[i] != hadml::DecayStatus::ok) {  // Herwig's decay of this cluster stays
@@ -479,6 +461,54 @@ void MLClusterHadronizationHandler::mlDecay(const ClusterVector& clusters, tPVec
   // drop this event's particles now (the buffers keep their capacity)
   jobs.clear();
   fallback.clear();
+}
+
+// The decayer on the first n jobs of scratch_; noise (and format 1's flips) from Herwig's random
+// generator: one seed, one set of events.
+void MLClusterHadronizationHandler::runDecayer(std::size_t n) {
+  auto& sc = scratch_;
+  const bool two = decayer_->format_version() == 2;
+  sc.c.resize(4 * n), sc.p1.resize(4 * n), sc.m1.resize(n), sc.m2.resize(n), sc.out1.resize(4 * n),
+      sc.out2.resize(4 * n);
+  sc.has.resize(two ? 2 * n : n), sc.pid.resize(two ? 2 * n : 0);
+  sc.status.assign(n, hadml::DecayStatus::invalid_output);  // a row left unset is not used
+  auto put = [](double* d, const Lorentz5Momentum& p) {
+    d[0] = p.e() / GeV, d[1] = p.x() / GeV, d[2] = p.y() / GeV, d[3] = p.z() / GeV;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& cl = sc.jobs[i].cluster;
+    put(&sc.c[4 * i], cl->momentum());
+    put(&sc.p1[4 * i], cl->particle(0)->momentum());
+    sc.m1[i] = sc.jobs[i].h1->mass() / GeV;
+    sc.m2[i] = sc.jobs[i].h2->mass() / GeV;
+    if (two) {
+      for (int k = 0; k < 2; ++k) {
+        sc.pid[2 * i + k] = static_cast<std::int32_t>(cl->particle(k)->id());
+        sc.has[2 * i + k] = cl->isPerturbative(k) ? 1 : 0;
+      }
+    } else {
+      bool fromCluster = false;
+      for (const auto& parent : cl->parents()) fromCluster = fromCluster || parent->id() == ParticleID::Cluster;
+      sc.has[i] = fromCluster ? 0 : 1;
+    }
+  }
+  if (two) {
+    sc.noise.resize(n * decayer_->noise_dim());
+    for (auto& z : sc.noise) z = static_cast<float>(UseRandom::rndGauss());
+    decayer_->decay2(hadml::DecayInput2{n, sc.c.data(), sc.p1.data(), sc.pid.data(), sc.has.data(), sc.m1.data(),
+                                        sc.m2.data(), sc.noise.data()},
+                     hadml::DecayOutput2{sc.out1.data(), sc.out2.data(), nullptr, sc.status.data()});
+    return;
+  }
+  decayer_->decay(
+      n, sc.c.data(), sc.m1.data(), sc.m2.data(), sc.p1.data(), sc.has.data(),
+      [](float* z, std::size_t k) {
+        for (std::size_t j = 0; j < k; ++j) z[j] = static_cast<float>(UseRandom::rndGauss());
+      },
+      [](double* u, std::size_t k) {
+        for (std::size_t j = 0; j < k; ++j) u[j] = UseRandom::rnd();
+      },
+      hadml::DecayOutput{sc.out1.data(), sc.out2.data(), nullptr, nullptr, sc.status.data()});
 }
 
 void MLClusterHadronizationHandler::persistentOutput(PersistentOStream& os) const {
@@ -518,8 +548,9 @@ void MLClusterHadronizationHandler::Init() {
       &MLClusterHadronizationHandler::species_, kTrainingDomain, false, false);
   static SwitchOption interfaceSpeciesDomain(
       interfaceSpecies, "TrainingDomain",
-      "what hadml-1 models are trained on (Trial 1 LEP samples): u/d (anti)quark constituents "
-      "decaying into pi pi", kTrainingDomain);
+      "the model's training domain: for a hadml-2 model the one its metadata records (constituent "
+      "flavour classes, hadron species, cluster mass range); for a hadml-1 model what those are trained "
+      "on (Trial 1 LEP samples): u/d (anti)quark constituents decaying into pi pi", kTrainingDomain);
   static SwitchOption interfaceSpeciesPions(interfaceSpecies, "PionsOnly",
                                             "every pi pi pair, whatever the constituents", kPionsOnly);
   static SwitchOption interfaceSpeciesAll(interfaceSpecies, "All",

@@ -61,6 +61,7 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   std::unique_ptr<hadml::Decayer> openModel() const;
   std::shared_ptr<hadml::Decayer> openModelAndRun() const;  // opened and run once (setup check)
   void mlDecay(const std::vector<Herwig::ClusterPtr>& clusters, tPVector& finalHadrons);
+  void runDecayer(std::size_t n);  // the decayer on the first n jobs (format 1 or 2), into scratch_
 
   static std::string absolutePath(const std::string& path);
   void setModelFile(std::string path);
@@ -71,7 +72,9 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
   std::string ortLibrary_;
   int threads_ = 1;
   bool enabled_ = true;
-  // Species: which two-body decays the GAN does (the rest are Herwig's)
+  // Species: which two-body decays the GAN does (the rest are Herwig's). TrainingDomain: a
+  // hadml-2 model's own recorded domain (constituent flavours, hadron species, mass range); for a
+  // hadml-1 model (no domain in its metadata) u/d constituents decaying into pi pi.
   enum { kAll = 0, kPionsOnly = 1, kTrainingDomain = 2 };
   static const char* const kSpeciesNames[3];
   int species_ = kTrainingDomain;
@@ -108,7 +111,9 @@ class MLClusterHadronizationHandler : public Herwig::ClusterHadronizationHandler
     std::vector<Job> jobs;      // Herwig's decays whose direction the GAN replaces
     std::vector<Job> fallback;  // Herwig's decays kept as they are
     std::vector<double> c, p1, m1, m2, out1, out2;
-    std::vector<std::uint8_t> has;
+    std::vector<std::uint8_t> has;   // format 1: has-partons flag; format 2: isPerturbative (n x 2)
+    std::vector<std::int32_t> pid;   // format 2: constituent ids (n x 2)
+    std::vector<float> noise;        // format 2: n x noise_dim from Herwig's generator
     std::vector<hadml::DecayStatus> status;
   } scratch_;  // mlDecay's per-event buffers, reused
   bool currentHandlerSet_ = false;  // this handler has set ClusterHadronizationHandler::currentHandler_

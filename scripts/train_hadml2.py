@@ -22,12 +22,20 @@ def main() -> None:
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of G and D (default 1e-4)")
+    ap.add_argument("--energy-weight", type=float, default=0.0,
+                    help="weight of the conditional energy score in G's loss (default 0: GAN only)")
+    ap.add_argument("--adversarial-weight", type=float, default=1.0,
+                    help="weight of the GAN loss (default 1; 0 drops the discriminator)")
+    ap.add_argument("--ema", type=float, default=0.0, help="EMA decay of the judged generator (default 0: none)")
+    ap.add_argument("--batch-size", type=int, default=2048)
     a = ap.parse_args()
     out = Path(a.out)
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
-                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr))
+                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr,
+                          energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema,
+                          batch_size=a.batch_size))
     s = t.fit()
     t.export(out / "model.onnx")
     print(f"best epoch {s['best_epoch']} of {s['epochs']}, metric {s['best_metric']:.3f}; "

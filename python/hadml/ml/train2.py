@@ -18,9 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .. import __version__
 from ..blocks.distances import w1
+from ..blocks.losses import energy_score
 from ..blocks.networks import mlp
 from ..data.io import load_table
 from ..data.table import ClusterTable, hadron_mass
@@ -85,6 +87,9 @@ class Settings:
     time_budget_s: float = 1200.0
     eval_clusters: int = 40000
     threads: int = 2
+    adversarial_weight: float = 1.0  # weight of the GAN loss in G's loss (0: no discriminator)
+    energy_weight: float = 0.0  # weight of the conditional energy score (needs labelled decays)
+    ema: float = 0.0  # decay of the generator's exponential moving average (0: none); EMA is what is judged
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -117,7 +122,10 @@ class Strategy:
 
 
 class ClusterLevel(Strategy):
-    """HadML v1 on hadml-2: D sees (conditions, unit direction) of one cluster's decay."""
+    """HadML v1 on hadml-2: D sees (conditions, unit direction) of one cluster's decay. With
+    ``energy_weight`` > 0 the generator's loss adds the conditional energy score of its directions
+    against Herwig's (a proper scoring rule: a distance to the data's conditional distribution that
+    does not depend on a discriminator); ``adversarial_weight`` 0 drops the discriminator."""
 
     def __init__(self, trainer: Trainer2):
         super().__init__(trainer)
@@ -129,30 +137,39 @@ class ClusterLevel(Strategy):
         return self.D(torch.cat([c, u], dim=1)).squeeze(1)
 
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
-        t = self.t
+        t, s = self.t, self.t.s
         c, real = t.cond[idx], t.target[idx]
         fake = H.direction_from_output(t.G(c, t.noise(len(idx))))
-        lr, lf = self._d(c, real), self._d(c, fake.detach())
-        loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
-            lf, torch.zeros_like(lf))
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-        lg = self._d(c, fake)
-        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        loss_d = torch.zeros(())
+        loss_g = torch.zeros(())
+        if s.adversarial_weight > 0:
+            lr, lf = self._d(c, real), self._d(c, fake.detach())
+            loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
+                lf, torch.zeros_like(lf))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            lg = self._d(c, fake)
+            loss_g = s.adversarial_weight * F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        if s.energy_weight > 0:
+            fake2 = H.direction_from_output(t.G(c, t.noise(len(idx))))
+            loss_g = loss_g + s.energy_weight * energy_score(fake, fake2, real)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
+        t.update_ema()
         return float(loss_d.detach()), float(loss_g.detach())
 
 
 class Trainer2:
-    def __init__(self, s: Settings, strategy: type[Strategy] = ClusterLevel):
+    def __init__(self, s: Settings, strategy: type[Strategy] = ClusterLevel, table: ClusterTable | None = None):
+        """``table``: an already loaded labelled table instead of the file ``s.clusters``."""
         self.s = s
         torch.manual_seed(s.seed)
         if s.threads:
             torch.set_num_threads(s.threads)
-        table = load_table(s.clusters, s.max_events)
+        if table is None:
+            table = load_table(s.clusters, s.max_events)
         lab = split_labels(table.n_events, s.split_seed)
         self.parts = {name: arrays(table.select_events(lab == i)) for i, name in enumerate(SPLITS)}
         tr = self.parts["train"]
@@ -163,6 +180,7 @@ class Trainer2:
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
         self.G = Generator(s.noise_dim, s.hidden, s.layers)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
+        self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.strategy = strategy(self)
         v = self.parts["validation"]
         n = min(len(v.raw), s.eval_clusters)
@@ -174,14 +192,21 @@ class Trainer2:
                                          self.val_pert[~half])
         self.sample_text = f"{Path(s.clusters).name}: {table.n_events} events, {table.n_clusters} clusters"
 
+    @property
+    def judged(self) -> nn.Module:
+        """The generator that validation selects and export writes: the EMA one when kept."""
+        return self.G_ema.module if self.G_ema is not None else self.G
+
+    def update_ema(self) -> None:
+        if self.G_ema is not None:
+            self.G_ema.update_parameters(self.G)
+
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.s.noise_dim)
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        self.G.eval()
-        u = H.direction_from_output(self.G(self.val_cond, self.noise(len(self.val_cond)))).numpy().astype(np.float64)
-        self.G.train()
+        u = H.direction_from_output(self.judged(self.val_cond, self.noise(len(self.val_cond)))).numpy().astype(np.float64)
         d = direction_distances(u, self.val_pert, self.val_target, self.val_pert)
         d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
         return d
@@ -202,7 +227,7 @@ class Trainer2:
             if rec["metric"] < best:
                 best = rec["metric"]
                 rec["best"] = True
-                torch.save({"generator": self.G.state_dict(), "epoch": epoch}, out / "best.pt")
+                torch.save({"generator": self.judged.state_dict(), "epoch": epoch}, out / "best.pt")
             history.append(rec)
             with open(out / "history.jsonl", "a") as fh:
                 fh.write(json.dumps(rec) + "\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hadml.ml.train2 import Settings, Trainer2
+from hadml.ml.train2 import ClusterLevel, EventLevel, Settings, Trainer2
 
 
 def main() -> None:
@@ -26,16 +26,22 @@ def main() -> None:
                     help="weight of the conditional energy score in G's loss (default 0: GAN only)")
     ap.add_argument("--adversarial-weight", type=float, default=1.0,
                     help="weight of the GAN loss (default 1; 0 drops the discriminator)")
+    ap.add_argument("--lr-decay", type=float, default=1.0, help="learning rates times this after every epoch")
     ap.add_argument("--ema", type=float, default=0.0, help="EMA decay of the judged generator (default 0: none)")
-    ap.add_argument("--batch-size", type=int, default=2048)
+    ap.add_argument("--batch-size", type=int, default=2048, help="clusters per batch (default 2048)")
+    ap.add_argument("--strategy", choices=("cluster", "event"), default="cluster",
+                    help="cluster: HadML v1 on labelled decays; event: HadML v2, Deep Sets over each event's hadrons")
+    ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
+                    "(default: CLUSTERS itself, closure)")
     a = ap.parse_args()
     out = Path(a.out)
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
                           threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr,
-                          energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema,
-                          batch_size=a.batch_size))
+                          energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
+                          batch_size=a.batch_size, target=a.target),
+                 ClusterLevel if a.strategy == "cluster" else EventLevel)
     s = t.fit()
     t.export(out / "model.onnx")
     print(f"best epoch {s['best_epoch']} of {s['epochs']}, metric {s['best_metric']:.3f}; "

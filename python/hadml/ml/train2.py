@@ -23,8 +23,12 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .. import __version__
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
-from ..blocks.networks import mlp
+from ..blocks.networks import DeepSetsDiscriminator, mlp
+from ..blocks.ragged import gather_events
 from ..data.io import load_table
+from .. import kinematics as K
+from .. import kinematics_torch as KT
+from ..data.pdg import charge
 from ..data.table import ClusterTable, hadron_mass
 from . import hadml2 as H
 
@@ -85,10 +89,12 @@ class Settings:
     lr_d: float = 1e-4
     epochs: int = 50
     time_budget_s: float = 1200.0
+    target: str = ""  # event level: the record whose hadrons (only) are fitted; "" the clusters' own
     eval_clusters: int = 40000
     threads: int = 2
     adversarial_weight: float = 1.0  # weight of the GAN loss in G's loss (0: no discriminator)
     energy_weight: float = 0.0  # weight of the conditional energy score (needs labelled decays)
+    lr_decay: float = 1.0  # learning rates times this after every epoch
     ema: float = 0.0  # decay of the generator's exponential moving average (0: none); EMA is what is judged
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -112,13 +118,32 @@ def direction_distances(u: np.ndarray, pert_u: np.ndarray, ref: np.ndarray, pert
 
 
 class Strategy:
-    """What the discriminator sees and how one step goes; the loop is :class:`Trainer2`'s."""
+    """What the discriminator sees, how one step goes and how the validation split judges the
+    generator; the loop is :class:`Trainer2`'s."""
+
+    mode = ""
 
     def __init__(self, trainer: Trainer2):
         self.t = trainer
 
+    def batches(self) -> list[torch.Tensor]:
+        """One epoch's batches of the training split (cluster indices by default)."""
+        t = self.t
+        n, bs = len(t.cond), t.s.batch_size
+        perm = torch.randperm(n)
+        return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
+
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         raise NotImplementedError
+
+    def validate(self) -> dict[str, float]:
+        """Distances on the validation split and their mean ratio to the floor (``metric``):
+        by default the labelled frame angles (closure: the target's own decays)."""
+        t = self.t
+        u = H.direction_from_output(t.judged(t.val_cond, t.noise(len(t.val_cond)))).numpy().astype(np.float64)
+        d = direction_distances(u, t.val_pert, t.val_target, t.val_pert)
+        d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d]))
+        return d
 
 
 class ClusterLevel(Strategy):
@@ -126,6 +151,8 @@ class ClusterLevel(Strategy):
     ``energy_weight`` > 0 the generator's loss adds the conditional energy score of its directions
     against Herwig's (a proper scoring rule: a distance to the data's conditional distribution that
     does not depend on a discriminator); ``adversarial_weight`` 0 drops the discriminator."""
+
+    mode = "cluster"
 
     def __init__(self, trainer: Trainer2):
         super().__init__(trainer)
@@ -161,6 +188,121 @@ class ClusterLevel(Strategy):
         return float(loss_d.detach()), float(loss_g.detach())
 
 
+HADRON_FEATURES = ("E", "px", "py", "pz", "charge")
+
+
+def hadron_features(hadrons: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """(H, 5): lab four-momentum and electric charge of each hadron (what the event-level
+    discriminator sees, before scaling)."""
+    return np.column_stack([hadrons.reshape(-1, 4), charge(pid.reshape(-1))]).astype(np.float64)
+
+
+def hadron_distances(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """W1 of energy, transverse momentum (to the beam) and |cos theta| of two hadron sets (H, 4)."""
+    def obs(h: np.ndarray) -> dict[str, np.ndarray]:
+        p = np.linalg.norm(h[:, 1:], axis=1)
+        return {"E": h[:, 0], "pt": np.hypot(h[:, 1], h[:, 2]), "abs_cos": np.abs(h[:, 3]) / np.maximum(p, 1e-12)}
+
+    oa, ob = obs(a), obs(b)
+    return {f"w1_{k}": w1(oa[k], ob[k]) for k in oa}
+
+
+class EventLevel(Strategy):
+    """HadML v2 on hadml-2: a permutation-invariant Deep Sets discriminator sees every two-body
+    decay hadron of an event (lab four-momentum and charge), never which cluster made which
+    hadron. Generated events decay the clusters of the training split's events; real events are
+    the target's (``Settings.target``, default the same record: closure) training-split events,
+    drawn independently. Validation: hadron spectra of the generator's decays of the validation
+    split's clusters against the target's validation-split hadrons (only what data would give)."""
+
+    mode = "event"
+
+    def __init__(self, trainer: Trainer2):
+        super().__init__(trainer)
+        t, s = trainer, trainer.s
+        tr = t.parts["train"].table
+        self.axes = torch.as_tensor(_axes(tr), dtype=torch.float32)
+        self.cluster = torch.as_tensor(tr.cluster, dtype=torch.float32)
+        self.mass = torch.as_tensor(hadron_mass(tr.hadron_pid), dtype=torch.float32)
+        self.charge = torch.as_tensor(charge(tr.hadron_pid), dtype=torch.float32)  # Herwig's species stay
+        self.counts = torch.as_tensor(tr.counts, dtype=torch.long)
+        self.starts = torch.cumsum(self.counts, 0) - self.counts
+        target = t.target_parts
+        real = target["train"]
+        f = hadron_features(real.hadron, real.hadron_pid)
+        self.mu = torch.as_tensor(f.mean(0), dtype=torch.float32)
+        sd = f.std(0)
+        self.sd = torch.as_tensor(np.where(sd > 0, sd, 1.0), dtype=torch.float32)
+        self.real = torch.as_tensor(f, dtype=torch.float32)
+        self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
+        self.real_starts = torch.cumsum(self.real_counts, 0) - self.real_counts
+        self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
+        v, tv = t.parts["validation"].table, target["validation"]
+        n = min(v.n_events, s.eval_clusters // 7 + 1)
+        self.val = v.head(n)
+        self.val_axes = torch.as_tensor(_axes(self.val), dtype=torch.float32)
+        self.val_cond = torch.as_tensor(t.scaler.transform(arrays(self.val).raw), dtype=torch.float32)
+        self.val_real = tv.hadron.reshape(-1, 4)
+        half = np.random.default_rng(0).random(len(self.val_real)) < 0.5
+        self.floor = hadron_distances(self.val_real[half], self.val_real[~half])
+
+    def batches(self) -> list[torch.Tensor]:
+        per = max(1, round(self.t.s.batch_size / float(self.counts.float().mean())))
+        pg, pr = torch.randperm(len(self.counts)), torch.randperm(len(self.real_counts))
+        nb = min(len(pg), len(pr)) // per
+        return [torch.stack([pg[i * per:(i + 1) * per], pr[i * per:(i + 1) * per]]) for i in range(nb)]
+
+    def _fake(self, idx: torch.Tensor) -> torch.Tensor:
+        t = self.t
+        u = t.G(t.cond[idx], t.noise(len(idx)))
+        h1, h2 = KT.two_body_decay_along(self.cluster[idx], self.mass[idx, 0], self.mass[idx, 1], self.axes[idx], u,
+                                         check=False)
+        p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
+        f = torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1)
+        return (f - self.mu) / self.sd
+
+    def step(self, idx: torch.Tensor) -> tuple[float, float]:
+        t = self.t
+        sel_g, sel_r = idx[0], idx[1]
+        ci, ev_c = gather_events(self.starts, self.counts, sel_g)
+        ev_g = torch.repeat_interleave(ev_c, 2)  # hadrons 1 and 2 of each cluster, interleaved
+        ri, ev_r = gather_events(self.real_starts, self.real_counts, sel_r)
+        real = (self.real[ri] - self.mu) / self.sd
+        ng, nr = len(sel_g), len(sel_r)
+        fake = self._fake(ci)
+        lr, lf = self.D(real, ev_r, nr), self.D(fake.detach(), ev_g, ng)
+        loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
+            lf, torch.zeros_like(lf))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        lg = self.D(fake, ev_g, ng)
+        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        t.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        t.opt_g.step()
+        t.update_ema()
+        return float(loss_d.detach()), float(loss_g.detach())
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        t, v = self.t, self.val
+        u = t.judged(self.val_cond, t.noise(len(self.val_cond)))
+        m = torch.as_tensor(hadron_mass(v.hadron_pid), dtype=torch.float32)
+        h1, h2 = KT.two_body_decay_along(torch.as_tensor(v.cluster, dtype=torch.float32), m[:, 0], m[:, 1],
+                                         self.val_axes, u, check=False)
+        gen = torch.stack([h1, h2], dim=1).reshape(-1, 4).numpy().astype(np.float64)
+        d = hadron_distances(gen, self.val_real)
+        d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
+        return d
+
+
+def _axes(table: ClusterTable) -> np.ndarray:
+    """(N, 3, 3) hadml-2 frame axes of each cluster (constituent 1 of the table)."""
+    return K.decay_frame(table.cluster, table.parton[:, 0])[0]
+
+
 class Trainer2:
     def __init__(self, s: Settings, strategy: type[Strategy] = ClusterLevel, table: ClusterTable | None = None):
         """``table``: an already loaded labelled table instead of the file ``s.clusters``."""
@@ -181,7 +323,6 @@ class Trainer2:
         self.G = Generator(s.noise_dim, s.hidden, s.layers)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
-        self.strategy = strategy(self)
         v = self.parts["validation"]
         n = min(len(v.raw), s.eval_clusters)
         self.val_cond = torch.as_tensor(self.scaler.transform(v.raw[:n]), dtype=torch.float32)
@@ -191,6 +332,17 @@ class Trainer2:
         self.floor = direction_distances(self.val_target[half], self.val_pert[half], self.val_target[~half],
                                          self.val_pert[~half])
         self.sample_text = f"{Path(s.clusters).name}: {table.n_events} events, {table.n_clusters} clusters"
+        self.target_parts = {k: p.table for k, p in self.parts.items()}
+        if s.target:
+            tt = load_table(s.target, s.max_events)
+            tl = split_labels(tt.n_events, s.split_seed)  # its test split: what evaluation reports
+            self.target_parts = {name: tt.select_events(tl == i) for i, name in enumerate(SPLITS)}
+            self.sample_text += f"; target hadrons: {Path(s.target).name} ({tt.n_events} events)"
+        self.strategy = strategy(self)
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        d = getattr(self.strategy, "opt_d", None)
+        return [self.opt_g] + ([d] if d is not None else [])
 
     @property
     def judged(self) -> nn.Module:
@@ -206,10 +358,7 @@ class Trainer2:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        u = H.direction_from_output(self.judged(self.val_cond, self.noise(len(self.val_cond)))).numpy().astype(np.float64)
-        d = direction_distances(u, self.val_pert, self.val_target, self.val_pert)
-        d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
-        return d
+        return self.strategy.validate()
 
     def fit(self) -> dict[str, Any]:
         s = self.s
@@ -217,9 +366,11 @@ class Trainer2:
         out.mkdir(parents=True, exist_ok=True)
         best, t0, history = float("inf"), time.perf_counter(), []
         n = len(self.cond)
+        schedules = [torch.optim.lr_scheduler.ExponentialLR(o, s.lr_decay) for o in self.optimizers()]
         for epoch in range(1, s.epochs + 1):
-            perm = torch.randperm(n)
-            losses = [self.strategy.step(perm[i:i + s.batch_size]) for i in range(0, n - s.batch_size + 1, s.batch_size)]
+            losses = [self.strategy.step(b) for b in self.strategy.batches()]
+            for sch in schedules:
+                sch.step()
             rec: dict[str, Any] = {"epoch": epoch, "time_s": time.perf_counter() - t0,
                                    "loss_d": float(np.mean([x[0] for x in losses])),
                                    "loss_g": float(np.mean([x[1] for x in losses]))}
@@ -244,9 +395,9 @@ class Trainer2:
 
     def metadata(self) -> dict[str, str]:
         return H.make_metadata(self.scaler, self.s.noise_dim, __version__,
-                               f"cluster-level fit; {self.sample_text}; split seed {self.s.split_seed} "
+                               f"{self.strategy.mode}-level fit; {self.sample_text}; split seed {self.s.split_seed} "
                                f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation",
-                               self.domain, {"hadml.training_mode": "cluster"})
+                               self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:
         from .export import export_generator

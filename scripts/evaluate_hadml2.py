@@ -53,9 +53,12 @@ def main() -> None:
     gan, u = decay_with(a.model, table, a.seed)
     ref = arrays(table).target
     pert = table.perturbative.astype(bool)  # type: ignore[union-attr]
-    half = np.random.default_rng(0).random(len(ref)) < 0.5
     d = direction_distances(u, pert, ref, pert)
-    floor = direction_distances(ref[half], pert[half], ref[~half], pert[~half])
+    # the floor: median over 10 random split-halves of Herwig's decays (one split alone scatters
+    # by a factor 2-4 at 70k clusters: 0.0028-0.0118 for cos theta* on the nominal test split)
+    halves = [np.random.default_rng(k).random(len(ref)) < 0.5 for k in range(10)]
+    splits = [direction_distances(ref[h], pert[h], ref[~h], pert[~h]) for h in halves]
+    floor = {k: float(np.median([x[k] for x in splits])) for k in d}
     cmp = compare(to_awkward(table), to_awkward(gan), ("Herwig", "hadml-2"), Path(a.out),
                   classifier_features="p4+charge", classifier_epochs=5, n_boot=5)
     result = {"events": table.n_events, "clusters": table.n_clusters,

@@ -22,6 +22,7 @@ def main() -> None:
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of G and D (default 1e-4)")
+    ap.add_argument("--lr-d", type=float, default=0.0, help="discriminator learning rate (default: --lr)")
     ap.add_argument("--energy-weight", type=float, default=0.0,
                     help="weight of the conditional energy score in G's loss (default 0: GAN only)")
     ap.add_argument("--adversarial-weight", type=float, default=1.0,
@@ -38,7 +39,7 @@ def main() -> None:
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
-                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr,
+                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                           batch_size=a.batch_size, target=a.target),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)

@@ -65,5 +65,5 @@ def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path) -> None:
 
 def test_event_level_target_must_exist(tmp_path) -> None:
     bad = tmp_path / "nope.clusters"
-    with pytest.raises(DataFormatError, match="nope.clusters.*no such file"):
+    with pytest.raises(DataFormatError, match=r"nope\.clusters.*no such file"):
         Trainer2(Settings("mem", output=str(tmp_path), target=str(bad)), EventLevel, table=_labelled(100))

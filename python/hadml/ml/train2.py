@@ -21,13 +21,13 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .. import __version__
+from .. import kinematics as K
+from .. import kinematics_torch as KT
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
 from ..blocks.networks import DeepSetsDiscriminator, mlp
 from ..blocks.ragged import gather_events
 from ..data.io import load_table
-from .. import kinematics as K
-from .. import kinematics_torch as KT
 from ..data.pdg import charge
 from ..data.table import ClusterTable, hadron_mass
 from . import hadml2 as H
@@ -136,6 +136,10 @@ class Strategy:
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         raise NotImplementedError
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The strategy's own optimizers that step (its discriminator's)."""
+        return []
+
     def validate(self) -> dict[str, float]:
         """Distances on the validation split and their mean ratio to the floor (``metric``):
         by default the labelled frame angles (closure: the target's own decays)."""
@@ -159,6 +163,9 @@ class ClusterLevel(Strategy):
         s = trainer.s
         self.D = nn.Sequential(*mlp(len(H.CONDITIONS) + 3, s.disc_hidden, s.disc_layers, False), nn.Linear(s.disc_hidden, 1))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt_d] if self.t.s.adversarial_weight > 0 else []
 
     def _d(self, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         return self.D(torch.cat([c, u], dim=1)).squeeze(1)
@@ -246,6 +253,9 @@ class EventLevel(Strategy):
         self.val_real = tv.hadron.reshape(-1, 4)
         half = np.random.default_rng(0).random(len(self.val_real)) < 0.5
         self.floor = hadron_distances(self.val_real[half], self.val_real[~half])
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt_d]
 
     def batches(self) -> list[torch.Tensor]:
         per = max(1, round(self.t.s.batch_size / float(self.counts.float().mean())))
@@ -341,8 +351,8 @@ class Trainer2:
         self.strategy = strategy(self)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
-        d = getattr(self.strategy, "opt_d", None)
-        return [self.opt_g] + ([d] if d is not None else [])
+        """Every optimizer that steps (the learning-rate decay applies to these)."""
+        return [self.opt_g, *self.strategy.optimizers()]
 
     @property
     def judged(self) -> nn.Module:

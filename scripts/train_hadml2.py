@@ -34,6 +34,8 @@ def main() -> None:
                     help="cluster: HadML v1 on labelled decays; event: HadML v2, Deep Sets over each event's hadrons")
     ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
                     "(default: CLUSTERS itself, closure)")
+    ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt "
+                    "(refused when its condition scaling is not this data's)")
     a = ap.parse_args()
     out = Path(a.out)
     if (out / "history.jsonl").exists():
@@ -43,6 +45,8 @@ def main() -> None:
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                           batch_size=a.batch_size, target=a.target),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
+    if a.init:
+        t.start_from(a.init)
     s = t.fit()
     t.export(out / "model.onnx")
     print(f"best epoch {s['best_epoch']} of {s['epochs']}, metric {s['best_metric']:.3f}; "

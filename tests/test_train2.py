@@ -67,3 +67,19 @@ def test_event_level_target_must_exist(tmp_path) -> None:
     bad = tmp_path / "nope.clusters"
     with pytest.raises(DataFormatError, match=r"nope\.clusters.*no such file"):
         Trainer2(Settings("mem", output=str(tmp_path), target=str(bad)), EventLevel, table=_labelled(100))
+
+
+def test_start_from_refuses_another_scaling(tmp_path) -> None:
+    """A checkpoint starts a fit on the data it was scaled for, and is refused (naming the file
+    and the conditions) on data whose condition scaling differs."""
+    a = Trainer2(Settings("mem", output=str(tmp_path / "a"), epochs=1, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    a.fit()
+    ck = tmp_path / "a" / "best.pt"
+    same = Trainer2(Settings("mem", output=str(tmp_path / "b"), threads=1), table=_labelled(300, seed=3))
+    same.start_from(ck)
+    for p, q in zip(same.G.parameters(), a.G.parameters(), strict=True):
+        assert torch.equal(p, q)
+    other = Trainer2(Settings("mem", output=str(tmp_path / "c"), threads=1), table=_labelled(300, seed=4))
+    with pytest.raises(ValueError, match=r"best\.pt: its condition scaling does not match .*log_cluster_mass"):
+        other.start_from(ck)

@@ -354,6 +354,25 @@ class Trainer2:
         """Every optimizer that steps (the learning-rate decay applies to these)."""
         return [self.opt_g, *self.strategy.optimizers()]
 
+    def start_from(self, checkpoint: str | Path) -> None:
+        """Start the generator from an earlier fit's best.pt; refused (ValueError naming the file)
+        when its condition scaling is not this data's: the network would read other numbers."""
+        ck = torch.load(checkpoint, weights_only=True)
+        if "scaler_min" not in ck:
+            raise ValueError(f"{checkpoint}: no condition scaling recorded (written before hadml kept it): "
+                             "cannot check it against the data; refit")
+        lo, hi = np.asarray(ck["scaler_min"]), np.asarray(ck["scaler_max"])
+        if lo.shape != self.scaler.minimum.shape or not (np.allclose(lo, self.scaler.minimum, rtol=1e-9, atol=0)
+                                                         and np.allclose(hi, self.scaler.maximum, rtol=1e-9, atol=0)):
+            bad = [H.CONDITIONS[i] for i in range(min(len(lo), len(H.CONDITIONS)))
+                   if lo.shape != self.scaler.minimum.shape or not (np.isclose(lo[i], self.scaler.minimum[i])
+                                                                    and np.isclose(hi[i], self.scaler.maximum[i]))]
+            raise ValueError(f"{checkpoint}: its condition scaling does not match {self.s.clusters} "
+                             f"(differs for {', '.join(bad) or 'the number of conditions'}): refusing to start from it")
+        self.G.load_state_dict(ck["generator"])
+        if self.G_ema is not None:
+            self.G_ema.module.load_state_dict(ck["generator"])
+
     @property
     def judged(self) -> nn.Module:
         """The generator that validation selects and export writes: the EMA one when kept."""
@@ -388,7 +407,9 @@ class Trainer2:
             if rec["metric"] < best:
                 best = rec["metric"]
                 rec["best"] = True
-                torch.save({"generator": self.judged.state_dict(), "epoch": epoch}, out / "best.pt")
+                torch.save({"generator": self.judged.state_dict(), "epoch": epoch,
+                            "scaler_min": self.scaler.minimum.tolist(), "scaler_max": self.scaler.maximum.tolist()},
+                           out / "best.pt")
             history.append(rec)
             with open(out / "history.jsonl", "a") as fh:
                 fh.write(json.dumps(rec) + "\n")

@@ -187,7 +187,7 @@ def main() -> None:
         "",
         "```sh",
         "bash scripts/results.sh            # fits, exports, evaluations",
-        "python scripts/make_results_md.py  # this page and models/README.md",
+        "python scripts/make_results_md.py  # this page and models/hadml1_lep91_nominal.md",
         "```",
         "",
         "Per-observable plots (PNG, PDF), `summary.md` and a one-page `report.pdf` are in each",
@@ -200,13 +200,13 @@ def main() -> None:
 
 def model_card(cc: dict | None) -> None:
     src = RUNS / "closure_cluster" / "model.onnx"
-    dst = ROOT / "models" / "hadml_lep91_nominal.onnx"
+    dst = ROOT / "models" / "hadml1_lep91_nominal.onnx"
     if src.is_file():
         shutil.copyfile(src, dst)
     t = train_summary("closure_cluster")
     m = load_config(ROOT / "configs" / "closure_cluster.yaml").model
     lines = [
-        "# hadml_lep91_nominal.onnx",
+        "# hadml1_lep91_nominal.onnx (hadml-1, format 1; superseded)",
         "",
         "A cluster-level (HadML v1) generator trained on real Herwig: 80 % of "
         "`../shared/data/herwig/lep91_nominal.dat.gz`",
@@ -218,7 +218,7 @@ def model_card(cc: dict | None) -> None:
         f"- architecture: MLP {m.layers} × {m.hidden} with batch norm and LeakyReLU, tanh output;",
         "- training: `hadml train configs/closure_cluster.yaml` (5 D steps per G step, Adam 1e-3 / 1e-4,",
         "  batch 10 000, 20-minute CPU budget), model selection by held-out W1 of θ and φ;",
-        "- export: `hadml export runs/closure_cluster/best.pt models/hadml_lep91_nominal.onnx`.",
+        "- export: `hadml export runs/closure_cluster/best.pt models/hadml1_lep91_nominal.onnx`.",
         "",
     ]
     if t:
@@ -252,7 +252,7 @@ def model_card(cc: dict | None) -> None:
             verdict(hw),
             "",
         ]
-    (ROOT / "models" / "README.md").write_text("\n".join(lines))
+    (ROOT / "models" / "hadml1_lep91_nominal.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

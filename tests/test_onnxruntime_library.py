@@ -92,7 +92,8 @@ def test_failed_load_leaves_the_process_usable(tmp_path):
         except hadml.ModelError:
             pass
         d = hadml.Decayer({str(MODEL)!r})
-        h1, h2, *_ , status = d.decay(np.array([[10.0, 1, 2, 3]]), [0.135], [0.135], rng=1)
+        q = np.array([[1.0, 0.1, 0.2, 0.9]]); q[0, 0] = np.sqrt(0.325 ** 2 + 0.86)  # a u quark
+        h1, h2, *_ , status = d.decay2(np.array([[10.0, 1, 2, 3]]), q, [[2, -2]], [[1, 0]], [0.135], [0.135], rng=1)
         print(int(status[0]), np.allclose(h1 + h2, [[10.0, 1, 2, 3]]))
         """
     )

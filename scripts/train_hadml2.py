@@ -32,9 +32,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=2048, help="clusters per batch (default 2048)")
     ap.add_argument("--strategy", choices=("cluster", "event"), default="cluster",
                     help="cluster: HadML v1 on labelled decays; event: HadML v2, Deep Sets over each event's hadrons")
+    ap.add_argument("--pairs", action="store_true", help="event level: the discriminator also sees every "
+                    "hadron pair of the event (mass, decay angle, charges; blocks.networks.PairSetsDiscriminator)")
     ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
                     "(default: CLUSTERS itself, closure)")
-    ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt "
+    ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt or exported hadml-2 .onnx "
                     "(refused when its condition scaling is not this data's)")
     a = ap.parse_args()
     out = Path(a.out)
@@ -43,7 +45,7 @@ def main() -> None:
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
                           threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
-                          batch_size=a.batch_size, target=a.target),
+                          batch_size=a.batch_size, target=a.target, pairs=a.pairs),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init:
         t.start_from(a.init)

@@ -84,3 +84,25 @@ def test_gun_from_real_sample(sample_1k):
     assert abs(t.has_partons.mean() - real.has_partons.mean()) < 0.03
     d = decay_table(t, DecayParams(), seed=3)
     assert np.all(np.isfinite(d.hadron))
+
+
+def test_recorded_perturbative_flags_decide_the_alignment():
+    """A table that carries Herwig's isPerturbative flags (a decay record, or the gun drawing from
+    one) is decayed with them, not with "constituents known": with ClSmrLight 0, hadron 1 is
+    exactly along constituent 1 where its flag is set, and isotropic elsewhere although every
+    cluster has constituents. The flags stay with the clusters through the gun and decay_table."""
+    t = ClusterGun(GunConfig(parton_fraction=1.0)).sample(800, seed=5)
+    t.perturbative = np.zeros((t.n_clusters, 2), bool)
+    t.perturbative[:, 0] = np.random.default_rng(6).random(t.n_clusters) < 0.3
+    t.fission = ~t.perturbative[:, 0]
+    resampled = ClusterGun.from_table(t).sample(800, seed=7)
+    assert resampled.perturbative is not None and resampled.fission is not None
+    np.testing.assert_array_equal(resampled.fission, ~resampled.perturbative[:, 0])
+    d = decay_table(resampled, DecayParams(ClSmrLight=0.0), seed=8)
+    np.testing.assert_array_equal(d.perturbative, resampled.perturbative)
+    q1 = boost(d.parton[:, 0], d.cluster, to_rest=True)[:, 1:]
+    h1 = boost(d.hadron[:, 0], d.cluster, to_rest=True)[:, 1:]
+    cos = np.sum(h1 * q1, axis=1) / np.linalg.norm(h1, axis=1) / np.linalg.norm(q1, axis=1)
+    pert = d.perturbative[:, 0]
+    np.testing.assert_allclose(cos[pert], 1.0, atol=1e-9)
+    assert stats.kstest(cos[~pert], "uniform", args=(-1, 2)).pvalue > 0.01

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from hadml.blocks.losses import energy_score
+from hadml.blocks.networks import PairSetsDiscriminator
 from hadml.data.errors import DataFormatError
 from hadml.ml import hadml2 as H
 from hadml.ml.train2 import EventLevel, Settings, Trainer2
@@ -53,9 +54,11 @@ def test_energy_score_fit_learns_the_conditional_distribution(tmp_path) -> None:
     assert 1.6 < np.std(np.arctan2(u[~pert, 1], u[~pert, 0])) < 2.0  # flat phi*: pi / sqrt(3) = 1.81
 
 
-def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path) -> None:
-    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=2, threads=1, batch_size=256), EventLevel,
+@pytest.mark.parametrize("pairs", [False, True])
+def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path, pairs) -> None:
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=2, threads=1, batch_size=256, pairs=pairs), EventLevel,
                  table=_labelled(600))
+    assert isinstance(t.strategy.D, PairSetsDiscriminator) == pairs  # type: ignore[attr-defined]
     s = t.fit()
     assert set(t.validate()) == {"w1_E", "w1_pt", "w1_abs_cos", "metric"}
     assert s["epochs"] == 2 and np.isfinite(s["best_metric"])
@@ -83,3 +86,29 @@ def test_start_from_refuses_another_scaling(tmp_path) -> None:
     other = Trainer2(Settings("mem", output=str(tmp_path / "c"), threads=1), table=_labelled(300, seed=4))
     with pytest.raises(ValueError, match=r"best\.pt: its condition scaling does not match .*log_cluster_mass"):
         other.start_from(ck)
+
+
+def test_start_from_an_exported_model(tmp_path) -> None:
+    """An exported hadml-2 model starts a fit (its weights, checked against its recorded scaling):
+    a stress fit can begin from the shipped model on a clean clone. Its generator then gives the
+    exported model's outputs; a model of another width, or for other data, is refused."""
+    import onnxruntime as ort
+
+    a = Trainer2(Settings("mem", output=str(tmp_path / "a"), epochs=1, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    a.fit()
+    onnx_path = a.export(tmp_path / "a.onnx")
+    b = Trainer2(Settings("mem", output=str(tmp_path / "b"), threads=1, seed=7), table=_labelled(300, seed=3))
+    b.start_from(onnx_path)
+    c, z = b.cond[:64].numpy(), b.noise(64).numpy()
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    [ref] = sess.run(None, {"conditions": c, "noise": z})
+    with torch.no_grad():
+        out = b.G.eval()(torch.as_tensor(c), torch.as_tensor(z)).numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    narrow = Trainer2(Settings("mem", output=str(tmp_path / "n"), threads=1, hidden=16), table=_labelled(300, seed=3))
+    with pytest.raises(ValueError, match=r"a\.onnx: its generator is not this one \(hidden 16"):
+        narrow.start_from(onnx_path)
+    other = Trainer2(Settings("mem", output=str(tmp_path / "o"), threads=1), table=_labelled(300, seed=4))
+    with pytest.raises(ValueError, match=r"a\.onnx: its condition scaling does not match"):
+        other.start_from(onnx_path)

@@ -86,7 +86,8 @@ class ClusterGun:
     @classmethod
     def from_table(cls, table: ClusterTable) -> ClusterGun:
         """Derive the cluster kinematics, constituents and species from a real sample: events
-        are drawn from it with replacement and given a random rotation."""
+        are drawn from it with replacement and given a random rotation. A hadml decay record's
+        ``isPerturbative`` and fission flags go with its clusters (the reference decayer uses them)."""
         return cls(template=table)
 
     def describe(self) -> str:
@@ -155,4 +156,6 @@ class ClusterGun:
             hpid.copy(),
             np.zeros((idx.size, 2, 4)),
             source=self.describe(),
+            perturbative=None if t.perturbative is None else t.perturbative[idx].copy(),  # Herwig's flags, kept
+            fission=None if t.fission is None else t.fission[idx].copy(),
         )

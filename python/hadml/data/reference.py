@@ -6,8 +6,10 @@ of its flavour class (light, charm, bottom) is on. Then the hadron that carries 
 constituent's flavour (hadron i for constituent i) keeps the constituent's rest-frame direction,
 smeared by ``cos(theta_smear) = 1 + ClSmr * ln(R)``, R uniform in (0, 1], redrawn until above
 -1 (no smearing for ClSmr <= 0.001), with a flat azimuth about it. Charm/bottom take priority over
-light; equal priorities are broken by a fair coin. Hadrons are on shell. Here "perturbative"
-defaults to "the constituents are known" (has_partons), the best a cluster file tells.
+light; equal priorities are broken by a fair coin. Hadrons are on shell. "Perturbative" is
+Herwig's own ``Cluster::isPerturbative(i)`` where the table records it (hadml's decay records and
+the cluster gun; fission daughters inherit their parent constituent's flag), else "the
+constituents are known" (has_partons), the best a HadML cluster file tells.
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ def decay_directions(
 ) -> np.ndarray:
     """Unit vectors (N, 3): hadron 1's direction in each cluster's rest frame."""
     n = table.n_clusters
-    pert = table.has_partons if perturbative is None else np.asarray(perturbative, dtype=bool)
+    if perturbative is None:
+        pert = table.has_partons if table.perturbative is None else table.perturbative.astype(bool)
+    else:
+        pert = np.asarray(perturbative, dtype=bool)
     pert = np.broadcast_to(pert[:, None] if pert.ndim == 1 else pert, (n, 2))
     pid = table.parton_pid
     bottom = _heavy_flavour(pid, 5)
@@ -134,4 +139,6 @@ def decay_table(
         table.source,
         table.line,
         meta,
+        None if table.perturbative is None else table.perturbative.copy(),
+        None if table.fission is None else table.fission.copy(),
     )

@@ -25,8 +25,8 @@ from .. import kinematics as K
 from .. import kinematics_torch as KT
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
-from ..blocks.networks import DeepSetsDiscriminator, mlp
-from ..blocks.ragged import gather_events
+from ..blocks.networks import DeepSetsDiscriminator, PairSetsDiscriminator, mlp, pair_features
+from ..blocks.ragged import event_pairs, gather_events
 from ..data.io import load_table
 from ..data.pdg import charge
 from ..data.table import ClusterTable, hadron_mass
@@ -96,6 +96,8 @@ class Settings:
     energy_weight: float = 0.0  # weight of the conditional energy score (needs labelled decays)
     lr_decay: float = 1.0  # learning rates times this after every epoch
     ema: float = 0.0  # decay of the generator's exponential moving average (0: none); EMA is what is judged
+    pairs: bool = False  # event level: the discriminator also sees every hadron pair (PairSetsDiscriminator)
+    pair_mass_max: float = 4.0  # GeV: the pairs it sees (above every LEP two-body cluster's mass)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -243,7 +245,18 @@ class EventLevel(Strategy):
         self.real = torch.as_tensor(f, dtype=torch.float32)
         self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
         self.real_starts = torch.cumsum(self.real_counts, 0) - self.real_counts
-        self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES))
+        self.D: DeepSetsDiscriminator
+        if s.pairs:
+            n_ev = min(len(real.counts), 5000)
+            ri, ev = gather_events(self.real_starts, self.real_counts, torch.arange(n_ev))
+            pi, pj, _ = event_pairs(ev, n_ev)
+            pf = pair_features(self.real[ri, :4], self.real[ri, 4], pi, pj)
+            pf = pf[pf[:, 0] < s.pair_mass_max]
+            psd = pf.std(0)
+            self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES), pf.mean(0),
+                                           torch.where(psd > 0, psd, torch.ones_like(psd)), s.pair_mass_max)
+        else:
+            self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
         v, tv = t.parts["validation"].table, target["validation"]
         n = min(v.n_events, s.eval_clusters // 7 + 1)
@@ -269,8 +282,14 @@ class EventLevel(Strategy):
         h1, h2 = KT.two_body_decay_along(self.cluster[idx], self.mass[idx, 0], self.mass[idx, 1], self.axes[idx], u,
                                          check=False)
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
-        f = torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1)
-        return (f - self.mu) / self.sd
+        return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1)
+
+    def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
+        """D's logits for events of raw hadron features f (lab p4, charge)."""
+        x = (f - self.mu) / self.sd
+        if isinstance(self.D, PairSetsDiscriminator):
+            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4])
+        return self.D(x, ev, n)
 
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         t = self.t
@@ -278,16 +297,16 @@ class EventLevel(Strategy):
         ci, ev_c = gather_events(self.starts, self.counts, sel_g)
         ev_g = torch.repeat_interleave(ev_c, 2)  # hadrons 1 and 2 of each cluster, interleaved
         ri, ev_r = gather_events(self.real_starts, self.real_counts, sel_r)
-        real = (self.real[ri] - self.mu) / self.sd
+        real = self.real[ri]
         ng, nr = len(sel_g), len(sel_r)
         fake = self._fake(ci)
-        lr, lf = self.D(real, ev_r, nr), self.D(fake.detach(), ev_g, ng)
+        lr, lf = self._d(real, ev_r, nr), self._d(fake.detach(), ev_g, ng)
         loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
             lf, torch.zeros_like(lf))
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        lg = self.D(fake, ev_g, ng)
+        lg = self._d(fake, ev_g, ng)
         loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -311,6 +330,18 @@ class EventLevel(Strategy):
 def _axes(table: ClusterTable) -> np.ndarray:
     """(N, 3, 3) hadml-2 frame axes of each cluster (constituent 1 of the table)."""
     return K.decay_frame(table.cluster, table.parton[:, 0])[0]
+
+
+def _onnx_checkpoint(path: str | Path) -> dict[str, Any]:
+    """An exported hadml-2 generator read back as a checkpoint: its weights (the ONNX initializers
+    keep the torch parameter names) and its recorded condition scaling."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    info = H.parse_metadata({e.key: e.value for e in model.metadata_props}, str(path))
+    weights = {i.name: torch.as_tensor(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
+    return {"generator": weights, "scaler_min": info.scaler.minimum, "scaler_max": info.scaler.maximum}
 
 
 class Trainer2:
@@ -355,9 +386,13 @@ class Trainer2:
         return [self.opt_g, *self.strategy.optimizers()]
 
     def start_from(self, checkpoint: str | Path) -> None:
-        """Start the generator from an earlier fit's best.pt; refused (ValueError naming the file)
-        when its condition scaling is not this data's: the network would read other numbers."""
-        ck = torch.load(checkpoint, weights_only=True)
+        """Start the generator from an earlier fit's best.pt, or from an exported hadml-2 model
+        (``.onnx``: its weights and recorded scaling); refused (ValueError naming the file) when
+        its condition scaling is not this data's: the network would read other numbers."""
+        if Path(checkpoint).suffix == ".onnx":
+            ck = _onnx_checkpoint(checkpoint)
+        else:
+            ck = torch.load(checkpoint, weights_only=True)
         if "scaler_min" not in ck:
             raise ValueError(f"{checkpoint}: no condition scaling recorded (written before hadml kept it): "
                              "cannot check it against the data; refit")
@@ -369,7 +404,11 @@ class Trainer2:
                                                                     and np.isclose(hi[i], self.scaler.maximum[i]))]
             raise ValueError(f"{checkpoint}: its condition scaling does not match {self.s.clusters} "
                              f"(differs for {', '.join(bad) or 'the number of conditions'}): refusing to start from it")
-        self.G.load_state_dict(ck["generator"])
+        try:
+            self.G.load_state_dict(ck["generator"])
+        except RuntimeError as err:  # other layer names or widths
+            raise ValueError(f"{checkpoint}: its generator is not this one (hidden {self.s.hidden}, "
+                             f"layers {self.s.layers}, noise {self.s.noise_dim}): {err}") from None
         if self.G_ema is not None:
             self.G_ema.module.load_state_dict(ck["generator"])
 

@@ -60,7 +60,8 @@ def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path, pairs) -> None:
                  table=_labelled(600))
     assert isinstance(t.strategy.D, PairSetsDiscriminator) == pairs  # type: ignore[attr-defined]
     s = t.fit()
-    assert set(t.validate()) == {"w1_E", "w1_pt", "w1_abs_cos", "metric"}
+    assert set(t.validate()) == {"w1_E", "w1_pt", "w1_abs_cos", "w1_pair_mass", "w1_pair_abs_cos", "w1_pair_charged_cos",
+                                 "metric"}
     assert s["epochs"] == 2 and np.isfinite(s["best_metric"])
     md = t.metadata()
     assert md["hadml.training_mode"] == "event" and "event-level fit" in md["hadml.training_sample"]

@@ -62,8 +62,8 @@ def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: to
 
 
 class PairSetsDiscriminator(DeepSetsDiscriminator):
-    """Deep Sets over hadrons and over hadron pairs: Phi on each hadron (as the parent), a second
-    Phi on the features of every pair of hadrons of the event below ``mass_max``
+    """Deep Sets over hadrons and over hadron pairs: Phi on each hadron (as the parent), a second,
+    smaller Phi (two layers of ``pair_hidden``: pairs are ~6x as many as hadrons) on the features of every pair of hadrons of the event below ``mass_max``
     (:func:`pair_features`, scaled by ``pair_mu`` / ``pair_sd``), each pooled by its mean, F on
     both. Still permutation invariant and blind to which hadrons came from one cluster; the pair
     branch sees the two-body structure that single-hadron pooling averages away."""
@@ -72,10 +72,10 @@ class PairSetsDiscriminator(DeepSetsDiscriminator):
     pair_sd: torch.Tensor
 
     def __init__(self, hidden: int, layers: int, n_features: int, pair_mu: torch.Tensor, pair_sd: torch.Tensor,
-                 mass_max: float = 4.0):
+                 mass_max: float = 4.0, pair_hidden: int = 32):
         super().__init__(hidden, layers, n_features)
-        self.phi_pair = nn.Sequential(*mlp(len(PAIR_FEATURES), hidden, layers, False))
-        self.f = nn.Sequential(*mlp(2 * hidden, hidden, layers, False), nn.Linear(hidden, 1))
+        self.phi_pair = nn.Sequential(*mlp(len(PAIR_FEATURES), pair_hidden, 2, False))
+        self.f = nn.Sequential(*mlp(hidden + pair_hidden, hidden, layers, False), nn.Linear(hidden, 1))
         self.register_buffer("pair_mu", pair_mu.clone())
         self.register_buffer("pair_sd", pair_sd.clone())
         self.mass_max = mass_max

@@ -216,13 +216,30 @@ def hadron_distances(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     return {f"w1_{k}": w1(oa[k], ob[k]) for k in oa}
 
 
+def pair_distances(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   mass_max: float = 4.0) -> dict[str, float]:
+    """W1 of the features of every within-event hadron pair below ``mass_max`` (mass, |cos| and
+    the positive hadron's decay cosine in the pair frame; :func:`hadml.blocks.networks.pair_features`)
+    of two samples, each (hadrons (H, 4), charges (H,), hadrons per event): what hadron-only data
+    shows of the two-body decays."""
+    def feats(h: np.ndarray, q: np.ndarray, n: np.ndarray) -> np.ndarray:
+        ev = torch.as_tensor(np.repeat(np.arange(len(n)), n))
+        i, j, _ = event_pairs(ev, len(n))
+        f = pair_features(torch.as_tensor(h), torch.as_tensor(q, dtype=torch.float64), i, j).numpy()
+        return f[f[:, 0] < mass_max]
+
+    fa, fb = feats(*a), feats(*b)
+    return {f"w1_pair_{k}": w1(fa[:, c], fb[:, c]) for k, c in (("mass", 0), ("abs_cos", 1), ("charged_cos", 3))}
+
+
 class EventLevel(Strategy):
     """HadML v2 on hadml-2: a permutation-invariant Deep Sets discriminator sees every two-body
     decay hadron of an event (lab four-momentum and charge), never which cluster made which
     hadron. Generated events decay the clusters of the training split's events; real events are
     the target's (``Settings.target``, default the same record: closure) training-split events,
     drawn independently. Validation: hadron spectra of the generator's decays of the validation
-    split's clusters against the target's validation-split hadrons (only what data would give)."""
+    split's clusters against the target's validation-split hadrons and hadron pairs (only what data
+    would give)."""
 
     mode = "event"
 
@@ -266,6 +283,14 @@ class EventLevel(Strategy):
         self.val_real = tv.hadron.reshape(-1, 4)
         half = np.random.default_rng(0).random(len(self.val_real)) < 0.5
         self.floor = hadron_distances(self.val_real[half], self.val_real[~half])
+        # pairs of hadrons within an event: the first 4000 target events, split in halves for the floor
+        tp = tv.head(min(tv.n_events, 4000))
+        self.val_real_pairs = (tp.hadron.reshape(-1, 4), charge(tp.hadron_pid).reshape(-1), 2 * tp.counts)
+        ev_half = np.random.default_rng(1).random(tp.n_events) < 0.5
+        halves = [tp.select_events(m) for m in (ev_half, ~ev_half)]
+        self.floor |= pair_distances(*[(x.hadron.reshape(-1, 4), charge(x.hadron_pid).reshape(-1), 2 * x.counts)
+                                       for x in halves], mass_max=s.pair_mass_max)
+        self.val_charge = charge(self.val.hadron_pid).reshape(-1)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return [self.opt_d]
@@ -323,6 +348,7 @@ class EventLevel(Strategy):
                                          self.val_axes, u, check=False)
         gen = torch.stack([h1, h2], dim=1).reshape(-1, 4).numpy().astype(np.float64)
         d = hadron_distances(gen, self.val_real)
+        d |= pair_distances((gen, self.val_charge, 2 * v.counts), self.val_real_pairs, self.t.s.pair_mass_max)
         d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
         return d
 

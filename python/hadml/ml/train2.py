@@ -288,8 +288,8 @@ class EventLevel(Strategy):
         self.val_real_pairs = (tp.hadron.reshape(-1, 4), charge(tp.hadron_pid).reshape(-1), 2 * tp.counts)
         ev_half = np.random.default_rng(1).random(tp.n_events) < 0.5
         halves = [tp.select_events(m) for m in (ev_half, ~ev_half)]
-        self.floor |= pair_distances(*[(x.hadron.reshape(-1, 4), charge(x.hadron_pid).reshape(-1), 2 * x.counts)
-                                       for x in halves], mass_max=s.pair_mass_max)
+        ha, hb = [(x.hadron.reshape(-1, 4), charge(x.hadron_pid).reshape(-1), 2 * x.counts) for x in halves]
+        self.floor |= pair_distances(ha, hb, s.pair_mass_max)
         self.val_charge = charge(self.val.hadron_pid).reshape(-1)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:

@@ -238,12 +238,13 @@ def compare_cmd(
 @click.option(
     "--data",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A real sample (HadML cluster file or HepMC) instead of the embedded default.",
+    help="A labelled sample (a decay record from 'hadml herwig run --native --clusters F', or its ROOT "
+    "conversion) instead of the embedded default.",
 )
 @click.option(
     "--target",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="With --data: the sample whose hadrons the GAN fits (default: --data itself).",
+    help="With --data: the labelled sample whose hadrons only the stress fit fits (default: --data itself).",
 )
 @click.option("--events", type=int, default=20000, show_default=True, help="Events per synthetic sample.")
 @click.option("--budget", type=float, default=180.0, show_default=True, help="Training time budget [s].")
@@ -252,7 +253,8 @@ def compare_cmd(
 def demo(
     out: Path, data: Path | None, target: Path | None, events: int, budget: float, seed: int, herwig: bool
 ) -> None:
-    """Run the main job end to end: samples, GAN fit, ONNX, C++ decays, HepMC3, comparison."""
+    """Run the main job end to end (hadml-2): labelled samples, nominal and stress fits, ONNX, C++
+    decays, HepMC3, comparison."""
     from .workflows.demo import run_demo
 
     if herwig:
@@ -260,7 +262,12 @@ def demo(
 
         if not herwig_available():
             _fail("--herwig: Herwig is not installed (Herwig / herwig-config not on PATH)")
-    run_demo(out, console, data, target, events, budget, seed, herwig)
+    from .data.errors import DataFormatError
+
+    try:
+        run_demo(out, console, data, target, events, budget, seed, herwig)
+    except (ValueError, DataFormatError) as err:
+        _fail(str(err))
 
 
 @main.command("herwig-lib")

@@ -141,4 +141,5 @@ def decay_table(
         meta,
         None if table.perturbative is None else table.perturbative.copy(),
         None if table.fission is None else table.fission.copy(),
+        None if table.by_gan is None else np.zeros(table.n_clusters, bool),  # decayed here, not by a GAN
     )

@@ -131,7 +131,8 @@ class Strategy:
     def batches(self) -> list[torch.Tensor]:
         """One epoch's batches of the training split (cluster indices by default)."""
         t = self.t
-        n, bs = len(t.cond), t.s.batch_size
+        n = len(t.cond)
+        bs = min(t.s.batch_size, n)  # a sample smaller than one batch is one batch
         perm = torch.randperm(n)
         return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
 
@@ -296,8 +297,8 @@ class EventLevel(Strategy):
         return [self.opt_d]
 
     def batches(self) -> list[torch.Tensor]:
-        per = max(1, round(self.t.s.batch_size / float(self.counts.float().mean())))
         pg, pr = torch.randperm(len(self.counts)), torch.randperm(len(self.real_counts))
+        per = min(max(1, round(self.t.s.batch_size / float(self.counts.float().mean()))), len(pg), len(pr))
         nb = min(len(pg), len(pr)) // per
         return [torch.stack([pg[i * per:(i + 1) * per], pr[i * per:(i + 1) * per]]) for i in range(nb)]
 

@@ -96,3 +96,59 @@ def baseline(
     eb = target_events(b, fraction, split_seed + 1, max_events)
     labels = labels or (Path(a).name.split(".")[0], Path(b).name.split(".")[0])
     return compare(ea, eb, labels, out, classifier_epochs=classifier_epochs)
+
+
+# -- hadml-2: judged on a labelled record's clusters, decayed by the deployed C++ decayer ---------
+
+
+def hadml2_decays(model: str | Path, table: ClusterTable, seed: int = 7) -> tuple[ClusterTable, np.ndarray]:
+    """The model's decays of the table's clusters through the C++ decayer (hadml.Decayer.decay2,
+    ONNX Runtime), same species and constituents, hadron 1 in Herwig's order; and hadron 1's
+    direction in the decay frame. A cluster the decayer refuses is an error naming the count."""
+    from ..decayer import Decayer
+
+    if table.perturbative is None:
+        raise ValueError(f"{table.source or 'sample'}: no isPerturbative flags (not a labelled record): "
+                         "hadml-2 models need Herwig's labels (hadml herwig run --native --clusters F)")
+    d = Decayer(model)
+    m = hadron_mass(table.hadron_pid)
+    h1, h2, u, status = d.decay2(table.cluster, table.parton[:, 0], table.parton_pid,
+                                 table.perturbative, m[:, 0], m[:, 1], rng=seed)
+    if np.any(status != 0):
+        raise RuntimeError(f"{model}: {int(np.sum(status != 0))} of {table.n_clusters} clusters not decayed "
+                           f"(statuses {np.unique(status).tolist()}; outside the model's domain?)")
+    out = table.select_events(np.ones(table.n_events, bool))
+    out.hadron = np.stack([h1, h2], axis=1)
+    out.by_gan = np.ones(table.n_clusters, bool) if table.by_gan is not None else None
+    out.source = f"{Path(model).name} on {table.source}"
+    return out, u
+
+
+def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[str, dict[str, float | None]]:
+    """W1 of the decay-frame angles (cos theta*, phi*) of directions ``u`` against the table's own
+    (Herwig's) decays: all clusters, those with a perturbative constituent and those without; the
+    floor is the median over ``splits`` random split-halves of the table's decays (one split
+    scatters by 2-4x). A floor below 1e-9 is a delta in the reference (cos theta* = 1 with
+    ClSmrLight 0): no ratio is given, the W1 stands alone."""
+    from ..blocks.distances import w1
+    from ..ml.train2 import arrays, direction_distances, frame_angles
+
+    ref = arrays(table).target
+    pert = np.asarray(table.perturbative, dtype=bool)
+    npert = np.logical_not(pert.any(axis=1))
+
+    def dist(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray, na: np.ndarray, nb: np.ndarray
+             ) -> dict[str, float]:
+        d = direction_distances(a, pa, b, pb)
+        (ca, fa), (cb, fb) = frame_angles(a[na]), frame_angles(b[nb])
+        d["w1_cos_nonpert"], d["w1_phi_nonpert"] = w1(ca, cb), w1(fa, fb)
+        return d
+
+    d = dist(u, pert, ref, pert, npert, npert)
+    halves = [np.random.default_rng(k).random(len(ref)) < 0.5 for k in range(splits)]
+    floors = [dist(ref[h], pert[h], ref[~h], pert[~h], npert[h], npert[~h]) for h in halves]
+    out: dict[str, dict[str, float | None]] = {}
+    for k, v in d.items():
+        f = float(np.median([x[k] for x in floors]))
+        out[k] = {"w1": v, "floor": f, "ratio": v / f if f > 1e-9 else None}
+    return out

@@ -352,3 +352,19 @@ def test_shipped_models_load_and_the_stress_fit_moved_towards_clsmr0():
     nominal, clsmr0 = mean_cos["hadml_lep91_nominal"], mean_cos["hadml_lep91_clsmr0"]
     assert clsmr0[0] > nominal[0] + 0.1 and clsmr0[0] > 0.8, mean_cos
     assert abs(clsmr0[1] - nominal[1]) < 0.1, mean_cos
+
+
+def test_benchmark2_times_the_decay_and_the_bare_network():
+    """benchmarks/decayer_throughput.py's format-2 path: both rates come back positive for the
+    shipped model, and a batch larger than the sample is refused."""
+    from hadml.data.gun import ClusterGun, GunConfig
+    from hadml.data.table import hadron_mass
+
+    model = Path(__file__).resolve().parents[1] / "models" / "hadml_lep91_nominal.onnx"
+    t = ClusterGun(GunConfig(labelled=True)).sample(50, seed=2)
+    m = hadron_mass(t.hadron_pid)
+    d = hadml.Decayer(str(model))
+    r = d.benchmark2(t.cluster, t.parton[:, 0], t.parton_pid, t.perturbative, m[:, 0], m[:, 1], 8, 0.01)
+    assert r["batch"] == 8 and r["decay_per_s"] > 0 and r["bare_per_s"] > 0
+    with pytest.raises(ValueError, match=r"batch must be in \[1, len\(clusters\)\]"):
+        d.benchmark2(t.cluster, t.parton[:, 0], t.parton_pid, t.perturbative, m[:, 0], m[:, 1], t.n_clusters + 1)

@@ -96,3 +96,15 @@ class Decayer:
         parton1: ArrayLike | None = None,
         has_partons: ArrayLike | None = None,
     ) -> dict[str, float]: ...
+    def benchmark2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        batch: int,
+        seconds: float = 1.0,
+        seed: int = 1,
+    ) -> dict[str, float]: ...

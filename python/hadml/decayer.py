@@ -189,6 +189,22 @@ class Decayer:
         (benchmarks/decayer_throughput.py); parton-aware models need parton1 and has_partons."""
         return dict(self._d.benchmark(clusters, m1, m2, batch, seconds, 1, parton1, has_partons))
 
+    def benchmark2(
+        self,
+        clusters: ArrayLike,
+        constituent1: ArrayLike,
+        constituent_pid: ArrayLike,
+        perturbative: ArrayLike,
+        m1: ArrayLike,
+        m2: ArrayLike,
+        batch: int,
+        seconds: float = 1.0,
+    ) -> dict[str, float]:
+        """The same for decay2() (a format-2 model): clusters/s of the whole decay and of the bare
+        network on the same batches, timed in C++."""
+        c, q, pid, pert, a, b = self._args2(clusters, constituent1, constituent_pid, perturbative, m1, m2)
+        return dict(self._d.benchmark2(c, q, pid, pert, a, b, batch, seconds, 1))
+
 
 def available_providers() -> list[str]:
     return list(_core.available_providers(_requested_library(None)))

@@ -654,10 +654,12 @@ std::size_t Decayer::decay2(const DecayInput2& in, const DecayOutput2& out) cons
       continue;
     }
     const double u[3] = {x / norm, y / norm, z / norm};
-    double theta = 0.0, phi = 0.0;
-    frame_direction_angles(row.frame, u, theta, phi);
+    // u in the frame's axes -> lab-parallel rest-frame axes (a rotation: stays a unit vector)
+    const DecayFrame& f = row.frame;
+    const double dir[3] = {u[0] * f.x[0] + u[1] * f.y[0] + u[2] * f.z[0], u[0] * f.x[1] + u[1] * f.y[1] + u[2] * f.z[1],
+                           u[0] * f.x[2] + u[1] * f.y[2] + u[2] * f.z[2]};
     // hadron 1 (mass m1) along u, hadron 2 (m2) back to back; no flip
-    const DecayProducts p = detail::two_body_decay_unchecked(row.cluster, row.M, in.m1[i], in.m2[i], theta, phi);
+    const DecayProducts p = detail::two_body_decay_along_unchecked(row.cluster, row.M, in.m1[i], in.m2[i], dir);
     double* h1 = out.h1 + 4 * i;
     double* h2 = out.h2 + 4 * i;
     h1[0] = p.first.e, h1[1] = p.first.px, h1[2] = p.first.py, h1[3] = p.first.pz;

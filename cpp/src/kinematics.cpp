@@ -218,6 +218,16 @@ DecayProducts detail::two_body_decay_unchecked(const FourVector& cluster, double
   return {boost(q1, m1, cluster.e, ax, M, +1.0), boost(q2, m2, cluster.e, ax, M, +1.0)};
 }
 
+DecayProducts detail::two_body_decay_along_unchecked(const FourVector& cluster, double M, double m1,
+                                                     double m2, const double dir[3]) {
+  const double p = rest_momentum(M, m1, m2);
+  const double qx = p * dir[0], qy = p * dir[1], qz = p * dir[2];
+  const FourVector q1{std::sqrt(m1 * m1 + p * p), qx, qy, qz};
+  const FourVector q2{std::sqrt(m2 * m2 + p * p), -qx, -qy, -qz};
+  const Axis ax = axis_of(cluster);
+  return {boost(q1, m1, cluster.e, ax, M, +1.0), boost(q2, m2, cluster.e, ax, M, +1.0)};
+}
+
 DecayAngles recover_angles(const FourVector& cluster, const FourVector& h1,
                            const FourVector& h2) {
   require_finite(cluster, "cluster");

@@ -71,6 +71,10 @@ namespace detail {
 /// m1 + m2 <= M, angles finite. Same arithmetic as two_body_decay, which calls it.
 DecayProducts two_body_decay_unchecked(const FourVector& cluster, double M, double m1, double m2,
                                        double theta, double phi);
+/// The same with the m1 hadron's rest-frame direction given as a unit 3-vector (lab-parallel
+/// rest-frame axes): no angles, so no trigonometry (the hadml-2 decayer's hot loop).
+DecayProducts two_body_decay_along_unchecked(const FourVector& cluster, double M, double m1, double m2,
+                                             const double dir[3]);
 }  // namespace detail
 
 struct DecayAngles {

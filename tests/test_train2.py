@@ -113,3 +113,27 @@ def test_start_from_an_exported_model(tmp_path) -> None:
     other = Trainer2(Settings("mem", output=str(tmp_path / "o"), threads=1), table=_labelled(300, seed=4))
     with pytest.raises(ValueError, match=r"a\.onnx: its condition scaling does not match"):
         other.start_from(onnx_path)
+
+
+def test_a_diverged_fit_stops_and_keeps_its_best_epoch(tmp_path, monkeypatch) -> None:
+    """A non-finite loss in epoch 3 ends the fit there (no crash in validation), keeps the best
+    earlier epoch and says why; diverging before any epoch was validated is an error naming it."""
+    t = Trainer2(Settings("mem", output=str(tmp_path / "a"), epochs=6, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    step, calls = t.strategy.step, {"n": 0}
+    per_epoch = len(t.strategy.batches())
+
+    def bad_step(idx):
+        calls["n"] += 1
+        d, g = step(idx)
+        return (d, float("nan")) if calls["n"] > 2 * per_epoch else (d, g)
+
+    monkeypatch.setattr(t.strategy, "step", bad_step)
+    s = t.fit()
+    assert s["epochs"] == 2 and s["best_epoch"] in (1, 2) and "diverged in epoch 3" in s["stopped"]
+    u = Trainer2(Settings("mem", output=str(tmp_path / "b"), epochs=3, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    ustep = u.strategy.step
+    monkeypatch.setattr(u.strategy, "step", lambda idx: (ustep(idx)[0], float("nan")))
+    with pytest.raises(RuntimeError, match=r"diverged in epoch 1 .*before any epoch was validated"):
+        u.fit()

@@ -462,10 +462,20 @@ class Trainer2:
         best, t0, history = float("inf"), time.perf_counter(), []
         n = len(self.cond)
         schedules = [torch.optim.lr_scheduler.ExponentialLR(o, s.lr_decay) for o in self.optimizers()]
+        stopped = ""
         for epoch in range(1, s.epochs + 1):
             losses = [self.strategy.step(b) for b in self.strategy.batches()]
             for sch in schedules:
                 sch.step()
+            finite = all(np.isfinite(x).all() for x in losses) and all(
+                bool(torch.isfinite(q).all()) for q in self.judged.parameters())
+            if not finite:  # a diverged fit: keep the best epoch before it, say so
+                stopped = f"diverged in epoch {epoch} (non-finite loss or generator weights); the best earlier epoch is kept"
+                print(json.dumps({"epoch": epoch, "stopped": stopped}), flush=True)
+                if not (out / "best.pt").exists():
+                    raise RuntimeError(f"{out}: the fit {stopped[:-31]}, before any epoch was validated: "
+                                       "lower the learning rates")
+                break
             rec: dict[str, Any] = {"epoch": epoch, "time_s": time.perf_counter() - t0,
                                    "loss_d": float(np.mean([x[0] for x in losses])),
                                    "loss_g": float(np.mean([x[1] for x in losses]))}
@@ -485,7 +495,7 @@ class Trainer2:
         ck = torch.load(out / "best.pt", weights_only=True)
         self.G.load_state_dict(ck["generator"])
         summary = {"settings": asdict(self.s), "best_metric": best, "best_epoch": ck["epoch"], "floor": self.floor,
-                   "epochs": len(history), "seconds": time.perf_counter() - t0,
+                   "epochs": len(history), "stopped": stopped or "budget or epochs", "seconds": time.perf_counter() - t0,
                    "clusters_per_s": len(history) * n / (time.perf_counter() - t0)}
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary

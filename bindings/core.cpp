@@ -230,6 +230,24 @@ FArray decayer_preprocess2(const hadml::Decayer& d, const Array& clusters, const
   return out;
 }
 
+// Rows per second of body(offset) over consecutive batches of n rows (wrapping), run for at
+// least `seconds` and three batches.
+template <class Body>
+double rows_per_second(std::size_t n, std::size_t batch, double seconds, Body&& body) {
+  std::size_t iters = 0;
+  std::size_t off = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0.0;
+  while (elapsed < seconds || iters < 3) {
+    if (off + batch > n) off = 0;
+    body(off);
+    off += batch;
+    ++iters;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return static_cast<double>(iters * batch) / elapsed;
+}
+
 // Times decay() and the bare network on the same batches inside C++ (no Python overhead, which
 // would dominate at small batches). Parton-aware models need parton1 and has_partons.
 py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const Array& m1,
@@ -264,20 +282,7 @@ py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const
   for (auto& x : noise) x = gauss(rng);
   for (auto& x : flip) x = uni(rng);
   py::gil_scoped_release release;
-  auto time_loop = [&](auto&& body) {
-    std::size_t iters = 0;
-    std::size_t off = 0;
-    const auto start = std::chrono::steady_clock::now();
-    double elapsed = 0.0;
-    while (elapsed < seconds || iters < 3) {
-      if (off + batch > n) off = 0;
-      body(off);
-      off += batch;
-      ++iters;
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    return static_cast<double>(iters * batch) / elapsed;
-  };
+  auto time_loop = [&](auto&& body) { return rows_per_second(n, batch, seconds, body); };
   // the bare run sees the same (pre-scaled) conditions for every batch: ONNX Runtime alone
   d.preprocess(batch, clusters.data(), p1, hp, cond.data());
   const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });
@@ -310,20 +315,7 @@ py::dict decayer_benchmark2(const hadml::Decayer& d, const Array& clusters, cons
   std::vector<hadml::DecayStatus> status(batch);
   for (auto& x : noise) x = gauss(rng);
   py::gil_scoped_release release;
-  auto time_loop = [&](auto&& body) {
-    std::size_t iters = 0;
-    std::size_t off = 0;
-    const auto start = std::chrono::steady_clock::now();
-    double elapsed = 0.0;
-    while (elapsed < seconds || iters < 3) {
-      if (off + batch > a.n) off = 0;
-      body(off);
-      off += batch;
-      ++iters;
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    return static_cast<double>(iters * batch) / elapsed;
-  };
+  auto time_loop = [&](auto&& body) { return rows_per_second(a.n, batch, seconds, body); };
   d.preprocess2(batch, a.clusters.data(), a.constituent1.data(), a.pid.data(), a.pert.data(), a.m1.data(),
                 a.m2.data(), cond.data());
   const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });

@@ -1,50 +1,102 @@
-"""Training throughput: clusters per second for cluster-level and event-level steps.
+"""Training throughput of the shipped hadml-2 configuration: clusters per second of the training
+steps (no validation) for the cluster-level fit (energy score, as the shipped nominal model) and
+the event-level fit with and without the pair branch (as the shipped ClSmrLight 0 model), and
+where the step time goes (torch profiler: the operators with the most self CPU time).
 
-python benchmarks/train_throughput.py [--events 5000] [--epochs 2] [--threads 0] [--device cpu|cuda]
+    python benchmarks/train_throughput.py [--clusters F] [--events 20000] [--steps 30] [--threads 2]
+                                          [--device cpu] [--profile 5]
+
+Without --clusters the labelled cluster gun + reference decayer make the sample in memory (the
+figures are per cluster, so they do not depend on the sample much). Targets (issue 17, 2 CPU
+cores): cluster level >= 60 k clusters/s, event level >= 20 k clusters/s.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from pathlib import Path
+import time
+from typing import Any
 
-from hadml.data.gun import ClusterGun
+import torch
+
+from hadml.data.gun import ClusterGun, GunConfig
+from hadml.data.io import load_table
 from hadml.data.reference import DecayParams, decay_table
-from hadml.data.writers import write_cluster_file
-from hadml.ml.config import load_config
-from hadml.ml.train import Trainer
+from hadml.ml.train2 import ClusterLevel, EventLevel, Settings, Strategy, Trainer2
+
+TARGETS = {"cluster": 60000.0, "event": 20000.0, "event+pairs": 20000.0}
+# the shipped models' settings (models/*.md): the nominal fit and the ClSmrLight 0 stress fit
+CONFIGS: dict[str, tuple[type[Strategy], dict[str, Any]]] = {
+    "cluster": (ClusterLevel, {"adversarial_weight": 0.0, "energy_weight": 1.0, "lr_g": 1e-3, "ema": 0.999}),
+    "event": (EventLevel, {"lr_g": 1e-4, "lr_d": 1e-3, "ema": 0.999}),
+    "event+pairs": (EventLevel, {"lr_g": 1e-4, "lr_d": 1e-3, "ema": 0.999, "pairs": True}),
+}
+
+
+def measure(t: Trainer2, steps: int) -> tuple[float, int]:
+    """(seconds, clusters) of `steps` training steps after two warm-up steps."""
+    batches = t.strategy.batches()
+    while len(batches) < steps + 2:
+        batches += t.strategy.batches()
+    for b in batches[:2]:
+        t.strategy.step(b)
+    n = 0
+    t0 = time.perf_counter()
+    for b in batches[2:steps + 2]:
+        t.strategy.step(b)
+        n += clusters_in(t, b)
+    return time.perf_counter() - t0, n
+
+
+def clusters_in(t: Trainer2, b: torch.Tensor) -> int:
+    """Generated clusters of one batch (event level: the generated events' clusters)."""
+    if b.ndim == 1:
+        return int(b.numel())
+    s = t.strategy
+    assert isinstance(s, EventLevel)
+    return int(s.counts[b[0]].sum())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=5000)
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (train.device)")
+    ap.add_argument("--clusters", default="", help="a labelled decay record (default: the labelled gun)")
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--steps", type=int, default=30, help="timed steps per configuration")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--profile", type=int, default=5, help="profiled steps per configuration (0: none)")
+    ap.add_argument("--only", nargs="+", choices=tuple(CONFIGS), default=list(CONFIGS))
     args = ap.parse_args()
+    if args.clusters:
+        table, source = load_table(args.clusters, args.events), args.clusters
+    else:
+        gun = ClusterGun(GunConfig(labelled=True))
+        table, source = decay_table(gun.sample(args.events, 1), DecayParams(), 2), "labelled gun"
+    print(f"{source}: {table.n_events} events, {table.n_clusters} clusters; {args.threads} threads; "
+          f"batch 2048 clusters, generator and discriminators 3 x 128 (the shipped configuration)")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        sample = Path(tmp) / "s.dat"
-        write_cluster_file(sample, decay_table(ClusterGun().sample(args.events, 1), DecayParams(), 2))
-        print(
-            f"{args.events} gun events on {args.device}; defaults (2 x 256, batch 10000, 5 D steps per G step)"
-        )
-        for mode in ("cluster", "event"):
-            cfg = load_config(
-                None,
-                [
-                    f"data.clusters={sample}",
-                    f"output={tmp}/{mode}",
-                    f"train.mode={mode}",
-                    f"train.epochs={args.epochs}",
-                    "train.eval_every=1000",
-                    f"train.threads={args.threads}",
-                    f"train.device={args.device}",
-                    "data.train_fraction=0.9",
-                ],
-            )
-            s = Trainer(cfg, resume=False, quiet=True).fit()
-            print(f"{mode:>8}-level: {s['items_per_s']:10.0f} clusters/s")
+        for name in args.only:
+            strategy, kw = CONFIGS[name]
+            s = Settings("(in memory)", output=f"{tmp}/{name}", threads=args.threads, seed=0, **kw)
+            t = Trainer2(s, strategy, table=table)
+            sec, n = measure(t, args.steps)
+            rate = n / sec
+            rows.append((name, rate, 1e3 * sec / args.steps))
+            if args.profile:
+                from torch.profiler import ProfilerActivity, profile
+
+                batches = t.strategy.batches()[:args.profile]
+                with profile(activities=[ProfilerActivity.CPU]) as prof:
+                    for b in batches:
+                        t.strategy.step(b)
+                print(f"\n== {name}: where the step time goes ({len(batches)} steps, self CPU time)")
+                print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+    print(f"\n{'configuration':>14} {'clusters/s':>12} {'ms/step':>9}  target")
+    for name, rate, ms in rows:
+        target = TARGETS[name]
+        print(f"{name:>14} {rate:>12.0f} {ms:>9.1f}  >= {target:.0f}  {'met' if rate >= target else 'MISSED'} "
+              f"({rate / target:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "hadml/decayer.hpp"
 #include "hadml/kinematics.hpp"
@@ -231,11 +232,10 @@ FArray decayer_preprocess2(const hadml::Decayer& d, const Array& clusters, const
 }
 
 // Rows per second of body(offset) over consecutive batches of n rows (wrapping), run for at
-// least `seconds` and three batches.
+// least `seconds` and three batches; `off` carries the position on between calls.
 template <class Body>
-double rows_per_second(std::size_t n, std::size_t batch, double seconds, Body&& body) {
+double rows_per_second(std::size_t n, std::size_t batch, double seconds, std::size_t& off, Body&& body) {
   std::size_t iters = 0;
-  std::size_t off = 0;
   const auto start = std::chrono::steady_clock::now();
   double elapsed = 0.0;
   while (elapsed < seconds || iters < 3) {
@@ -246,6 +246,40 @@ double rows_per_second(std::size_t n, std::size_t batch, double seconds, Body&& 
     elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   return static_cast<double>(iters * batch) / elapsed;
+}
+
+// The bare network and the whole decay timed in 20 interleaved rounds (order swapped every
+// round) of seconds / 40 each, so that a drift of the machine's speed hits both alike: overall
+// rates (total rows / total time) and the ratio bare / decay of every round.
+template <class Bare, class Full>
+py::dict timed_pair(std::size_t n, std::size_t batch, double seconds, Bare&& bare, Full&& full) {
+  constexpr int kRounds = 20;
+  const double slice = seconds / (2 * kRounds);
+  std::vector<double> ratios;
+  double t_bare = 0.0, t_full = 0.0;
+  std::size_t off_bare = 0, off_full = 0;
+  {
+    py::gil_scoped_release release;
+    for (int r = 0; r < kRounds; ++r) {
+      double rb = 0.0, rf = 0.0;
+      if (r % 2 == 0) {
+        rb = rows_per_second(n, batch, slice, off_bare, bare);
+        rf = rows_per_second(n, batch, slice, off_full, full);
+      } else {
+        rf = rows_per_second(n, batch, slice, off_full, full);
+        rb = rows_per_second(n, batch, slice, off_bare, bare);
+      }
+      t_bare += 1.0 / rb;  // seconds per row, summed: the overall rate below weighs rounds alike
+      t_full += 1.0 / rf;
+      ratios.push_back(rb / rf);
+    }
+  }
+  py::dict r;
+  r["batch"] = batch;
+  r["decay_per_s"] = kRounds / t_full;
+  r["bare_per_s"] = kRounds / t_bare;
+  r["ratios"] = ratios;
+  return r;
 }
 
 // Times decay() and the bare network on the same batches inside C++ (no Python overhead, which
@@ -281,23 +315,16 @@ py::dict decayer_benchmark(const hadml::Decayer& d, const Array& clusters, const
   std::vector<hadml::DecayStatus> status(batch);
   for (auto& x : noise) x = gauss(rng);
   for (auto& x : flip) x = uni(rng);
-  py::gil_scoped_release release;
-  auto time_loop = [&](auto&& body) { return rows_per_second(n, batch, seconds, body); };
   // the bare run sees the same (pre-scaled) conditions for every batch: ONNX Runtime alone
   d.preprocess(batch, clusters.data(), p1, hp, cond.data());
-  const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });
-  const double full = time_loop([&](std::size_t off) {
-    d.decay(hadml::DecayInput{batch, clusters.data() + 4 * off, m1.data() + off, m2.data() + off,
-                              p1 != nullptr ? p1 + 4 * off : nullptr, hp != nullptr ? hp + off : nullptr,
-                              noise.data(), flip.data()},
-            hadml::DecayOutput{h1.data(), h2.data(), nullptr, nullptr, status.data()});
-  });
-  py::gil_scoped_acquire acquire;
-  py::dict r;
-  r["batch"] = batch;
-  r["decay_per_s"] = full;
-  r["bare_per_s"] = bare;
-  return r;
+  return timed_pair(
+      n, batch, seconds, [&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); },
+      [&](std::size_t off) {
+        d.decay(hadml::DecayInput{batch, clusters.data() + 4 * off, m1.data() + off, m2.data() + off,
+                                  p1 != nullptr ? p1 + 4 * off : nullptr, hp != nullptr ? hp + off : nullptr,
+                                  noise.data(), flip.data()},
+                hadml::DecayOutput{h1.data(), h2.data(), nullptr, nullptr, status.data()});
+      });
 }
 
 // The same for decay2 (format 2): decay2() on consecutive batches against the bare network on
@@ -314,23 +341,16 @@ py::dict decayer_benchmark2(const hadml::Decayer& d, const Array& clusters, cons
   std::vector<double> h1(4 * batch), h2(4 * batch);
   std::vector<hadml::DecayStatus> status(batch);
   for (auto& x : noise) x = gauss(rng);
-  py::gil_scoped_release release;
-  auto time_loop = [&](auto&& body) { return rows_per_second(a.n, batch, seconds, body); };
   d.preprocess2(batch, a.clusters.data(), a.constituent1.data(), a.pid.data(), a.pert.data(), a.m1.data(),
                 a.m2.data(), cond.data());
-  const double bare = time_loop([&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); });
-  const double full = time_loop([&](std::size_t off) {
-    d.decay2(hadml::DecayInput2{batch, a.clusters.data() + 4 * off, a.constituent1.data() + 4 * off,
-                                a.pid.data() + 2 * off, a.pert.data() + 2 * off, a.m1.data() + off,
-                                a.m2.data() + off, noise.data()},
-             hadml::DecayOutput2{h1.data(), h2.data(), nullptr, status.data()});
-  });
-  py::gil_scoped_acquire acquire;
-  py::dict r;
-  r["batch"] = batch;
-  r["decay_per_s"] = full;
-  r["bare_per_s"] = bare;
-  return r;
+  return timed_pair(
+      a.n, batch, seconds, [&](std::size_t) { d.network(batch, cond.data(), noise.data(), t.data()); },
+      [&](std::size_t off) {
+        d.decay2(hadml::DecayInput2{batch, a.clusters.data() + 4 * off, a.constituent1.data() + 4 * off,
+                                    a.pid.data() + 2 * off, a.pert.data() + 2 * off, a.m1.data() + off,
+                                    a.m2.data() + off, noise.data()},
+                 hadml::DecayOutput2{h1.data(), h2.data(), nullptr, status.data()});
+      });
 }
 
 }  // namespace

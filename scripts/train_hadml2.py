@@ -38,14 +38,20 @@ def main() -> None:
                     "(default: CLUSTERS itself, closure)")
     ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt or exported hadml-2 .onnx "
                     "(refused when its condition scaling is not this data's)")
+    ap.add_argument("--anchor-weight", type=float, default=0.0,
+                    help="with --init: weight of the energy score of G's directions against the starting "
+                    "generator's (a prior keeping G where the fitted hadrons do not constrain it; default 0)")
     a = ap.parse_args()
+    if a.anchor_weight > 0 and not a.init:
+        ap.error("--anchor-weight needs --init (the generator it anchors to)")
     out = Path(a.out)
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
     t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
                           threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
-                          batch_size=a.batch_size, target=a.target, pairs=a.pairs),
+                          batch_size=a.batch_size, target=a.target, pairs=a.pairs,
+                          anchor_weight=a.anchor_weight),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init:
         t.start_from(a.init)

@@ -355,8 +355,8 @@ def test_shipped_models_load_and_the_stress_fit_moved_towards_clsmr0():
 
 
 def test_benchmark2_times_the_decay_and_the_bare_network():
-    """benchmarks/decayer_throughput.py's format-2 path: both rates come back positive for the
-    shipped model, and a batch larger than the sample is refused."""
+    """benchmarks/decayer_throughput.py's format-2 path: both rates and the 20 interleaved rounds'
+    ratios come back positive for the shipped model, and a batch larger than the sample is refused."""
     from hadml.data.gun import ClusterGun, GunConfig
     from hadml.data.table import hadron_mass
 
@@ -366,5 +366,6 @@ def test_benchmark2_times_the_decay_and_the_bare_network():
     d = hadml.Decayer(str(model))
     r = d.benchmark2(t.cluster, t.parton[:, 0], t.parton_pid, t.perturbative, m[:, 0], m[:, 1], 8, 0.01)
     assert r["batch"] == 8 and r["decay_per_s"] > 0 and r["bare_per_s"] > 0
+    assert len(r["ratios"]) == 20 and all(x > 0 for x in r["ratios"])
     with pytest.raises(ValueError, match=r"batch must be in \[1, len\(clusters\)\]"):
         d.benchmark2(t.cluster, t.parton[:, 0], t.parton_pid, t.perturbative, m[:, 0], m[:, 1], t.n_clusters + 1)

@@ -137,3 +137,37 @@ def test_a_diverged_fit_stops_and_keeps_its_best_epoch(tmp_path, monkeypatch) ->
     monkeypatch.setattr(u.strategy, "step", lambda idx: (ustep(idx)[0], float("nan")))
     with pytest.raises(RuntimeError, match=r"diverged in epoch 1 .*before any epoch was validated"):
         u.fit()
+
+
+def test_the_anchor_pulls_the_generator_back_to_its_start(tmp_path) -> None:
+    """anchor_weight: the energy score of G's directions against the starting generator's is
+    smallest while G is its start and grows when G moves away; steps that minimise it alone
+    bring a moved generator back. Without a start it is refused, with weight 0 it is zero."""
+    t = Trainer2(Settings("mem", output=str(tmp_path / "a"), epochs=1, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    t.fit()
+    b = Trainer2(Settings("mem", output=str(tmp_path / "b"), threads=1, anchor_weight=1.0, lr_g=3e-3),
+                 table=_labelled(300, seed=3))
+    idx = torch.arange(len(b.cond))
+    with pytest.raises(ValueError, match="anchor_weight > 0 needs a starting generator"):
+        b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx))))
+    b.start_from(tmp_path / "a" / "best.pt")
+
+    def anchor() -> float:
+        torch.manual_seed(5)
+        with torch.no_grad():
+            return float(b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx)))))
+
+    at_start = anchor()
+    with torch.no_grad():
+        b.G.net[-1].bias += torch.tensor([0.0, 0.0, 3.0])  # every direction pushed towards +z*
+    moved = anchor()
+    assert moved > at_start + 0.1
+    for _ in range(150):
+        loss = b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx))))
+        b.opt_g.zero_grad()
+        loss.backward()
+        b.opt_g.step()
+    assert anchor() < at_start + 0.3 * (moved - at_start)
+    b.s.anchor_weight = 0.0
+    assert float(b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx))))) == 0.0

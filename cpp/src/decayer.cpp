@@ -212,6 +212,7 @@ ModelMetadata parse_metadata2(const std::map<std::string, std::string>& md, cons
     if (!(m.condition_max[j] > m.condition_min[j])) {
       bad(source, "hadml.condition_max", "must exceed 'hadml.condition_min'");
     }
+    m.condition_scale.push_back(2.0 / (m.condition_max[j] - m.condition_min[j]));
   }
   for (int f : flavours) {
     if (f >= static_cast<int>(kFlavourClasses)) {
@@ -227,11 +228,11 @@ ModelMetadata parse_metadata2(const std::map<std::string, std::string>& md, cons
   return m;
 }
 
-// 2 (x - min) / (max - min) - 1 for the 9 format-2 conditions, cast to float.
+// (x - min) * (2 / (max - min)) - 1 for the 9 format-2 conditions, cast to float (hadml2.Scaler's
+// formula, operation for operation; the factor is the metadata's, computed once).
 void scale_conditions(const ModelMetadata& md, const double* raw, float* out) {
   for (std::size_t j = 0; j < kConditions2.size(); ++j) {
-    out[j] = static_cast<float>(2.0 * (raw[j] - md.condition_min[j]) / (md.condition_max[j] - md.condition_min[j]) -
-                                1.0);
+    out[j] = static_cast<float>((raw[j] - md.condition_min[j]) * md.condition_scale[j] - 1.0);
   }
 }
 
@@ -252,12 +253,9 @@ bool valid_row2(const DecayInput2& in, std::size_t i, DecayStatus& status, Row2&
     return false;
   }
   const double* q = in.constituent1 + 4 * i;
-  for (int j = 0; j < 4; ++j) {
-    if (!std::isfinite(q[j])) return false;
-  }
   row.cluster = FourVector{c[0], c[1], c[2], c[3]};
-  try {
-    row.frame = decay_frame(row.cluster, FourVector{q[0], q[1], q[2], q[3]});
+  try {  // the cluster passed valid_row: only the constituent is left to check
+    row.frame = detail::decay_frame_unchecked(row.cluster, row.M, FourVector{q[0], q[1], q[2], q[3]});
   } catch (const KinematicsError&) {
     return false;
   }

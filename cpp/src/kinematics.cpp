@@ -261,7 +261,8 @@ double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[
 Vec3 cross(const Vec3& a, const Vec3& b) {
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
-double norm(const Vec3& a) { return std::hypot(a[0], a[1], a[2]); }
+// sqrt of the sum of squares (momenta here are far from overflow; std::hypot rescales with a division per term)
+double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
 Vec3 scaled(const Vec3& a, double s) { return {a[0] * s, a[1] * s, a[2] * s}; }
 // a with its component along the unit vector z removed
 Vec3 reject(const Vec3& a, const Vec3& z) {
@@ -273,9 +274,13 @@ constexpr double kParallel = 1e-12;  // |n - (n.z) z| below this: n is (anti)par
 
 DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1) {
   require_finite(cluster, "cluster");
-  require_finite(constituent1, "constituent 1");
   const double M = mass(cluster);
   require_frame(cluster, M, "cluster");
+  return detail::decay_frame_unchecked(cluster, M, constituent1);
+}
+
+DecayFrame detail::decay_frame_unchecked(const FourVector& cluster, double M, const FourVector& constituent1) {
+  require_finite(constituent1, "constituent 1");
   const double m2q = mass2(constituent1);
   if (!(constituent1.e > 0.0) || m2q < -1e-9 * constituent1.e * constituent1.e) {
     throw KinematicsError("constituent 1 must be time- or light-like with positive energy: " +

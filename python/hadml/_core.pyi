@@ -95,7 +95,7 @@ class Decayer:
         seed: int = 1,
         parton1: ArrayLike | None = None,
         has_partons: ArrayLike | None = None,
-    ) -> dict[str, float]: ...
+    ) -> dict[str, float | list[float]]: ...
     def benchmark2(
         self,
         clusters: ArrayLike,
@@ -107,4 +107,4 @@ class Decayer:
         batch: int,
         seconds: float = 1.0,
         seed: int = 1,
-    ) -> dict[str, float]: ...
+    ) -> dict[str, float | list[float]]: ...

@@ -184,9 +184,10 @@ class Decayer:
         seconds: float = 1.0,
         parton1: ArrayLike | None = None,
         has_partons: ArrayLike | None = None,
-    ) -> dict[str, float]:
-        """Clusters/s of decay() and of the bare network on the same batches, timed in C++
-        (benchmarks/decayer_throughput.py); parton-aware models need parton1 and has_partons."""
+    ) -> dict[str, float | list[float]]:
+        """Clusters/s of decay() and of the bare network on the same batches, timed in C++ in 20
+        interleaved rounds (``ratios``: bare / decay of each round; benchmarks/decayer_throughput.py);
+        parton-aware models need parton1 and has_partons."""
         return dict(self._d.benchmark(clusters, m1, m2, batch, seconds, 1, parton1, has_partons))
 
     def benchmark2(
@@ -199,7 +200,7 @@ class Decayer:
         m2: ArrayLike,
         batch: int,
         seconds: float = 1.0,
-    ) -> dict[str, float]:
+    ) -> dict[str, float | list[float]]:
         """The same for decay2() (a format-2 model): clusters/s of the whole decay and of the bare
         network on the same batches, timed in C++."""
         c, q, pid, pert, a, b = self._args2(clusters, constituent1, constituent_pid, perturbative, m1, m2)

@@ -53,6 +53,8 @@ struct DecayerOptions {
 struct ModelMetadata {
   std::vector<std::string> conditions;
   std::vector<double> condition_min, condition_max;
+  /// format 2: 2 / (condition_max - condition_min), so that scaling multiplies (hadml2.Scaler)
+  std::vector<double> condition_scale;
   std::size_t noise_dim = 0;
   double output_offset[2] = {0.0, 0.0};
   double output_scale[2] = {1.0, 1.0};

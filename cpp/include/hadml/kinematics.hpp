@@ -103,6 +103,12 @@ struct DecayFrame {
 /// The hadml-2 frame of `cluster` with constituent 1 `constituent1` (both lab four-vectors).
 DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1);
 
+namespace detail {
+/// decay_frame for a cluster its caller validated (finite, E > 0, M = mass(cluster) > 0): the
+/// constituent is still checked (KinematicsError). Same arithmetic as decay_frame, which calls it.
+DecayFrame decay_frame_unchecked(const FourVector& cluster, double M, const FourVector& constituent1);
+}  // namespace detail
+
 /// A direction u (any non-zero 3-vector, frame coordinates) as (theta, phi) in the lab-parallel
 /// rest-frame axes, the angles two_body_decay takes (phi in (-pi, pi]).
 void frame_direction_angles(const DecayFrame& f, const double u[3], double& theta, double& phi);

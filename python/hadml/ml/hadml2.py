@@ -103,7 +103,8 @@ class Scaler:
         return cls(lo, hi)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        return 2.0 * (x - self.minimum) / (self.maximum - self.minimum) - 1.0
+        """(x - min) * (2 / (max - min)) - 1: the C++ decayer's formula, operation for operation."""
+        return (x - self.minimum) * (2.0 / (self.maximum - self.minimum)) - 1.0
 
     def matches(self, other: Scaler) -> bool:
         return bool(np.array_equal(self.minimum, other.minimum) and np.array_equal(self.maximum, other.maximum))

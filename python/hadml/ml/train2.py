@@ -8,6 +8,7 @@ conditional GAN on each cluster's decay direction in the hadml-2 frame.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -98,6 +99,9 @@ class Settings:
     ema: float = 0.0  # decay of the generator's exponential moving average (0: none); EMA is what is judged
     pairs: bool = False  # event level: the discriminator also sees every hadron pair (PairSetsDiscriminator)
     pair_mass_max: float = 4.0  # GeV: the pairs it sees (above every LEP two-body cluster's mass)
+    # weight of the conditional energy score of G's directions against the starting generator's
+    # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
+    anchor_weight: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -191,6 +195,7 @@ class ClusterLevel(Strategy):
         if s.energy_weight > 0:
             fake2 = H.direction_from_output(t.G(c, t.noise(len(idx))))
             loss_g = loss_g + s.energy_weight * energy_score(fake, fake2, real)
+        loss_g = loss_g + t.anchor_loss(idx, fake)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -302,13 +307,14 @@ class EventLevel(Strategy):
         nb = min(len(pg), len(pr)) // per
         return [torch.stack([pg[i * per:(i + 1) * per], pr[i * per:(i + 1) * per]]) for i in range(nb)]
 
-    def _fake(self, idx: torch.Tensor) -> torch.Tensor:
+    def _fake(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(hadron features of G's decays of clusters idx, G's raw outputs)"""
         t = self.t
         u = t.G(t.cond[idx], t.noise(len(idx)))
         h1, h2 = KT.two_body_decay_along(self.cluster[idx], self.mass[idx, 0], self.mass[idx, 1], self.axes[idx], u,
                                          check=False)
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
-        return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1)
+        return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u
 
     def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
@@ -325,7 +331,7 @@ class EventLevel(Strategy):
         ri, ev_r = gather_events(self.real_starts, self.real_counts, sel_r)
         real = self.real[ri]
         ng, nr = len(sel_g), len(sel_r)
-        fake = self._fake(ci)
+        fake, u = self._fake(ci)
         lr, lf = self._d(real, ev_r, nr), self._d(fake.detach(), ev_g, ng)
         loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
             lf, torch.zeros_like(lf))
@@ -333,7 +339,7 @@ class EventLevel(Strategy):
         loss_d.backward()
         self.opt_d.step()
         lg = self._d(fake, ev_g, ng)
-        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -391,6 +397,7 @@ class Trainer2:
         self.G = Generator(s.noise_dim, s.hidden, s.layers)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
+        self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
         v = self.parts["validation"]
         n = min(len(v.raw), s.eval_clusters)
         self.val_cond = torch.as_tensor(self.scaler.transform(v.raw[:n]), dtype=torch.float32)
@@ -438,6 +445,22 @@ class Trainer2:
                              f"layers {self.s.layers}, noise {self.s.noise_dim}): {err}") from None
         if self.G_ema is not None:
             self.G_ema.module.load_state_dict(ck["generator"])
+        self.G0 = copy.deepcopy(self.G).requires_grad_(False)
+
+    def anchor_loss(self, idx: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """``anchor_weight`` times the conditional energy score of G's directions (raw outputs
+        ``u`` for the training clusters ``idx``, and a second draw) against the starting
+        generator's: zero without an anchor weight."""
+        w = self.s.anchor_weight
+        if w <= 0:
+            return torch.zeros(())
+        if self.G0 is None:
+            raise ValueError("anchor_weight > 0 needs a starting generator (start_from / --init)")
+        c = self.cond[idx]
+        with torch.no_grad():
+            y = H.direction_from_output(self.G0(c, self.noise(len(idx))))
+        u2 = self.G(c, self.noise(len(idx)))
+        return w * energy_score(H.direction_from_output(u), H.direction_from_output(u2), y)
 
     @property
     def judged(self) -> nn.Module:

@@ -137,7 +137,7 @@ def main() -> None:
         setups = {ml: Setup(Path(tmp) / ("ml" if ml else "native"), ml, model, settings) for ml in (False, True)}
         for i in range(args.seeds):
             seed = args.seed + i
-            runs: dict[tuple[bool, int], list[tuple[float, float, int]]] = {}
+            runs: dict[tuple[bool, int], list[tuple[float, float, int, float]]] = {}
             for r in range(args.min_of):
                 for n in (n_long, n_short):
                     for ml, res in run_pair(setups, n, seed, i + r, args.sequential).items():

@@ -8,8 +8,9 @@ resident set size (getrusage) is reported, with the slope per million clusters.
 The labelled record is repeated (event by event) up to each size: the arrays are what a real
 sample of that size would hold. train: Trainer2 with the event-level strategy and the pair
 branch (the shipped ClSmrLight 0 configuration: the largest), three training steps and one
-validation. compare: `hadml compare` of the record's hadrons against themselves with a shifted
-copy (observables, median-of-10 floors, bootstrap errors, the p4+charge classifier; no plots).
+validation. compare: `hadml compare` of the events' hadrons against the same events in another
+order (a second sample of the same size; observables, median-of-10 floors, bootstrap errors, the
+p4+charge classifier; no plots).
 """
 
 from __future__ import annotations

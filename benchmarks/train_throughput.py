@@ -4,7 +4,7 @@ the event-level fit with and without the pair branch (as the shipped ClSmrLight 
 where the step time goes (torch profiler: the operators with the most self CPU time).
 
     python benchmarks/train_throughput.py [--clusters F] [--events 20000] [--steps 30] [--threads 2]
-                                          [--device cpu] [--profile 5]
+                                          [--profile 5]
 
 Without --clusters the labelled cluster gun + reference decayer make the sample in memory (the
 figures are per cluster, so they do not depend on the sample much). Targets (issue 17, 2 CPU

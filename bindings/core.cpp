@@ -250,7 +250,8 @@ double rows_per_second(std::size_t n, std::size_t batch, double seconds, std::si
 
 // The bare network and the whole decay timed in 20 interleaved rounds (order swapped every
 // round) of seconds / 40 each, so that a drift of the machine's speed hits both alike: overall
-// rates (total rows / total time) and the ratio bare / decay of every round.
+// rates (the harmonic mean of the rounds' rates: every round weighs alike) and the ratio
+// bare / decay of every round.
 template <class Bare, class Full>
 py::dict timed_pair(std::size_t n, std::size_t batch, double seconds, Bare&& bare, Full&& full) {
   constexpr int kRounds = 20;

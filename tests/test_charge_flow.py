@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from hadml.blocks.charge import NAMES, charge_flow, mean_with_error, summary
 from hadml.cli import main
-from hadml.compare.charge import NAMES, charge_flow, mean_with_error, summary
 from hadml.compare.observables import compute, hadrons_of
 from hadml.compare.stats import classifier_auc, hadron_features
 from hadml.data.io import hadrons_only_events

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from hadml.blocks.shapes import event_shapes, sphericity, thrust_axes
 from hadml.cli import main
 from hadml.compare.observables import LABELS, Hadrons, compute
-from hadml.compare.shapes import event_shapes, sphericity, thrust_axes
 from hadml.compare.stats import classifier_auc, roc_auc, w1_bootstrap
 from hadml.data.events import to_awkward
 from hadml.data.gun import ClusterGun, GunConfig

@@ -171,3 +171,23 @@ def test_the_anchor_pulls_the_generator_back_to_its_start(tmp_path) -> None:
     assert anchor() < at_start + 0.3 * (moved - at_start)
     b.s.anchor_weight = 0.0
     assert float(b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx))))) == 0.0
+
+
+def test_event_level_selection_can_see_the_charge_flow(tmp_path) -> None:
+    """select_charge_flow: the validation adds the charge-flow W1s (hemisphere charge products,
+    leading charged hadrons) with their split-half floors; a generator whose hadron 1 always
+    flies along constituent 1 (charge flow exaggerated) scores worse on them than the start."""
+    table = _labelled(3000, seed=3)
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256,
+                          select_charge_flow=True), EventLevel, table=table)
+    d = t.validate()
+    names = {"w1_qfqb_k0.5", "w1_qfqb_k1", "w1_lead_qq"}
+    assert names <= set(d) and names <= set(t.strategy.floor)
+    with torch.no_grad():
+        t.G.net[-1].weight.zero_()
+        t.G.net[-1].bias.copy_(torch.tensor([0.0, 0.0, 1.0]))  # u = +z*: along constituent 1
+    aligned = t.validate()
+    assert aligned["w1_qfqb_k1"] > 2 * d["w1_qfqb_k1"]
+    plain = Trainer2(Settings("mem", output=str(tmp_path / "p"), epochs=1, threads=1, batch_size=256),
+                     EventLevel, table=table)
+    assert not names & set(plain.validate())

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 import awkward as ak
 import numpy as np
 
+from ..blocks.charge import LABELS as CHARGE_LABELS
+from ..blocks.charge import charge_flow
+from ..blocks.shapes import event_shapes_and_axes
 from ..data.events import P4
 from ..data.pdg import charge
 from ..kinematics import boost
-from .charge import LABELS as CHARGE_LABELS
-from .charge import charge_flow
-from .shapes import event_shapes_and_axes
 
 LABELS = {
     "eta": r"hadron $\eta$",
@@ -109,7 +109,7 @@ def compute(events: ak.Array, name: str = "sample") -> dict[str, np.ndarray]:
     out["pair_phi"] = np.arctan2(q[:, 1], q[:, 0])
     shapes, axes = event_shapes_and_axes(h.counts, h.p4[:, 1:])
     out.update(shapes)
-    # per event, NaN where a hemisphere has no (charged) hadron: see hadml.compare.charge
+    # per event, NaN where a hemisphere has no (charged) hadron: see hadml.blocks.charge
     out.update(charge_flow(h.counts, h.charge, h.p4, axes))
     cl = events["clusters"]
     if ak.sum(ak.num(cl, axis=1)) > 0:

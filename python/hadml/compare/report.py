@@ -10,8 +10,8 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from .charge import NAMES as CHARGE_NAMES
-from .charge import summary as charge_summary
+from ..blocks.charge import NAMES as CHARGE_NAMES
+from ..blocks.charge import summary as charge_summary
 from .observables import LABELS, compute, hadrons_of
 from .stats import classifier_auc, w1_bootstrap
 

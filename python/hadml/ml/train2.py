@@ -24,6 +24,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .. import __version__
 from .. import kinematics as K
 from .. import kinematics_torch as KT
+from ..blocks.charge import charge_flow
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
 from ..blocks.networks import DeepSetsDiscriminator, PairSetsDiscriminator, mlp, pair_features
@@ -102,6 +103,8 @@ class Settings:
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
     anchor_weight: float = 0.0
+    # event level: the epoch is also chosen on the charge-flow observables' W1 (hadron-only data)
+    select_charge_flow: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -238,6 +241,17 @@ def pair_distances(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.nda
     return {f"w1_pair_{k}": w1(fa[:, c], fb[:, c]) for k, c in (("mass", 0), ("abs_cos", 1), ("charged_cos", 3))}
 
 
+def charge_flow_of(h: np.ndarray, q: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
+    """The finite charge-flow observables (:mod:`hadml.blocks.charge`: hemisphere charge
+    products, leading charged hadrons) of events of hadrons (H, 4), charges (H,), hadrons per event."""
+    return {k: x[np.isfinite(x)] for k, x in charge_flow(n, q, h).items()}
+
+
+def charge_distances(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, float]:
+    """W1 of each charge-flow observable of two samples (:func:`charge_flow_of`)."""
+    return {f"w1_{k}": w1(a[k], b[k]) for k in a}
+
+
 class EventLevel(Strategy):
     """HadML v2 on hadml-2: a permutation-invariant Deep Sets discriminator sees every two-body
     decay hadron of an event (lab four-momentum and charge), never which cluster made which
@@ -297,6 +311,13 @@ class EventLevel(Strategy):
         ha, hb = [(x.hadron.reshape(-1, 4), charge(x.hadron_pid).reshape(-1), 2 * x.counts) for x in halves]
         self.floor |= pair_distances(ha, hb, s.pair_mass_max)
         self.val_charge = charge(self.val.hadron_pid).reshape(-1)
+        if s.select_charge_flow:  # the target's validation events, and their halves for the floor
+            tq = charge(tv.hadron_pid).reshape(-1)
+            self.val_real_charge = charge_flow_of(tv.hadron.reshape(-1, 4), tq, 2 * tv.counts)
+            split = np.random.default_rng(2).random(tv.n_events) < 0.5
+            ca, cb = [charge_flow_of(x.hadron.reshape(-1, 4), charge(x.hadron_pid).reshape(-1), 2 * x.counts)
+                      for x in (tv.select_events(split), tv.select_events(~split))]
+            self.floor |= charge_distances(ca, cb)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return [self.opt_d]
@@ -356,6 +377,8 @@ class EventLevel(Strategy):
         gen = torch.stack([h1, h2], dim=1).reshape(-1, 4).numpy().astype(np.float64)
         d = hadron_distances(gen, self.val_real)
         d |= pair_distances((gen, self.val_charge, 2 * v.counts), self.val_real_pairs, self.t.s.pair_mass_max)
+        if self.t.s.select_charge_flow:
+            d |= charge_distances(charge_flow_of(gen, self.val_charge, 2 * v.counts), self.val_real_charge)
         d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
         return d
 

@@ -1,6 +1,6 @@
 """Charge flow between the two thrust hemispheres: observables that see each hadron's charge.
 
-Definitions (per event; n_T the exact thrust axis of :mod:`hadml.compare.shapes`, whose sign is
+Definitions (per event; n_T the exact thrust axis of :mod:`hadml.blocks.shapes`, whose sign is
 arbitrary, which none of the products below depends on):
 
 * hemispheres: forward F holds the hadrons with p.n_T >= 0, backward B those with p.n_T < 0;

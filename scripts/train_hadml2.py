@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hadml.ml.train2 import ClusterLevel, EventLevel, Settings, Trainer2
+from hadml.ml.train2 import ANCHOR_CLUSTERS, ClusterLevel, EventLevel, Settings, Trainer2
 
 
 def main() -> None:
@@ -41,6 +41,9 @@ def main() -> None:
     ap.add_argument("--anchor-weight", type=float, default=0.0,
                     help="with --init: weight of the energy score of G's directions against the starting "
                     "generator's (a prior keeping G where the fitted hadrons do not constrain it; default 0)")
+    ap.add_argument("--anchor-clusters", choices=ANCHOR_CLUSTERS, default="all",
+                    help="which clusters the anchor holds: all (default), or nonperturbative (neither constituent "
+                    "perturbative: decays Herwig's ClDir/ClSmr never touch)")
     ap.add_argument("--select-charge-flow", action="store_true",
                     help="event level: choose the epoch on the charge-flow observables too (hemisphere charge "
                     "products, leading charged hadrons: hadron-only data)")
@@ -54,7 +57,8 @@ def main() -> None:
                           threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
-                          anchor_weight=a.anchor_weight, select_charge_flow=a.select_charge_flow),
+                          anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
+                          select_charge_flow=a.select_charge_flow),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init:
         t.start_from(a.init)

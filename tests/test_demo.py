@@ -30,6 +30,8 @@ def test_demo_end_to_end(tmp_path):
     assert set(res["frame"]["GAN"]) == {"w1_cos_all", "w1_phi_all", "w1_cos_pert", "w1_phi_pert", "w1_cos_nonpert",
                                         "w1_phi_nonpert"}
     assert res["frame"]["GAN"]["w1_cos_pert"]["ratio"] is None  # ClSmrLight 0: a delta at cos = 1, floor 0
+    # ... on the axis, where phi* is no angle: left out, not compared
+    assert res["frame"]["GAN"]["w1_phi_pert"]["w1"] is None and res["frame"]["GAN"]["w1_phi_pert"]["on_axis"] == 1.0
     assert "total time" in r.output
     # both models are hadml-2 and the stress fit says what it was trained on
     from hadml.decayer import Decayer

@@ -173,6 +173,44 @@ def test_the_anchor_pulls_the_generator_back_to_its_start(tmp_path) -> None:
     assert float(b.anchor_loss(idx, b.G(b.cond, b.noise(len(idx))))) == 0.0
 
 
+def test_the_anchor_can_hold_only_the_clusters_without_a_perturbative_constituent(tmp_path) -> None:
+    """anchor_clusters="nonperturbative": the clusters with a perturbative constituent (those
+    ClDir/ClSmr act on) are free, the others are held; an unknown choice is refused."""
+    t = Trainer2(Settings("mem", output=str(tmp_path / "a"), epochs=1, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3))
+    t.fit()
+    with pytest.raises(ValueError, match="anchor_clusters 'perturbative'"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), anchor_clusters="perturbative"), table=_labelled(20))
+    b = Trainer2(Settings("mem", output=str(tmp_path / "b"), threads=1, anchor_weight=1.0,
+                          anchor_clusters="nonperturbative"), table=_labelled(300, seed=3))
+    b.start_from(tmp_path / "a" / "best.pt")
+    pert = torch.as_tensor(b.parts["train"].table.perturbative.astype(bool).any(1))
+    assert torch.equal(b.anchored, ~pert) and 0.3 < float(pert.float().mean()) < 0.7
+    free, held = torch.nonzero(pert).ravel(), torch.nonzero(~pert).ravel()
+
+    def anchor(idx: torch.Tensor) -> float:
+        torch.manual_seed(5)
+        with torch.no_grad():
+            return float(b.anchor_loss(idx, b.G(b.cond[idx], b.noise(len(idx)))))
+
+    held_start = anchor(held)
+    with torch.no_grad():
+        b.G.net[-1].bias += torch.tensor([0.0, 0.0, 3.0])
+    assert anchor(free) == 0.0
+    assert anchor(held) > held_start + 0.1
+    # the mixed batch scores its held rows only: the same as those rows alone, same draws
+    mixed = torch.cat([free[:40], held[:40]])
+    torch.manual_seed(5)
+    u = b.G(b.cond[held[:40]], b.noise(40))
+    torch.manual_seed(5)
+    u_mixed = torch.cat([torch.zeros(40, 3), u])
+    with torch.no_grad():
+        torch.manual_seed(6)
+        alone = float(b.anchor_loss(held[:40], u))
+        torch.manual_seed(6)
+        assert float(b.anchor_loss(mixed, u_mixed)) == pytest.approx(alone, rel=1e-6)
+
+
 def test_event_level_selection_can_see_the_charge_flow(tmp_path) -> None:
     """select_charge_flow: the validation adds the charge-flow W1s (hemisphere charge products,
     leading charged hadrons) with their split-half floors; a generator whose hadron 1 always
@@ -191,3 +229,32 @@ def test_event_level_selection_can_see_the_charge_flow(tmp_path) -> None:
     plain = Trainer2(Settings("mem", output=str(tmp_path / "p"), epochs=1, threads=1, batch_size=256),
                      EventLevel, table=table)
     assert not names & set(plain.validate())
+
+
+def test_phi_is_compared_only_where_the_reference_defines_it() -> None:
+    """A decay on the frame's axis has no azimuth (Herwig's perturbative decays with ClSmrLight 0:
+    |u_T| ~ 1e-13): phi* of such clusters is left out (undefined, NaN, not a distance between
+    round-off and a model's spread), while phi* elsewhere still sees a wrong azimuth."""
+    from hadml.ml.train2 import direction_distances, phi_defined
+
+    rng = np.random.default_rng(1)
+    n = 4000
+
+    def directions(phi_centre: float) -> np.ndarray:
+        c = rng.uniform(-1, 1, n)
+        f = rng.normal(phi_centre, 0.5, n)
+        s = np.sqrt(1 - c * c)
+        return np.stack([s * np.cos(f), s * np.sin(f), c], axis=1)
+
+    pert = np.zeros((2 * n, 2), bool)
+    pert[n:, 0] = True
+    ref = np.concatenate([directions(0.0), np.tile([0.0, 0.0, 1.0], (n, 1)) + rng.normal(0, 1e-13, (n, 3))])
+    cone = np.stack([0.05 * np.cos(rng.uniform(-np.pi, np.pi, n)), 0.05 * np.sin(rng.uniform(-np.pi, np.pi, n)),
+                     np.full(n, np.sqrt(1 - 0.05**2))], axis=1)
+    good = np.concatenate([directions(0.0), cone])
+    assert phi_defined(ref).tolist() == [True] * n + [False] * n
+    d = direction_distances(good, pert, ref, pert, phi_u=phi_defined(ref))
+    assert np.isnan(d["w1_phi_pert"])
+    assert d["w1_phi_all"] < 0.1 and d["w1_cos_pert"] == pytest.approx(1 - np.sqrt(1 - 0.05**2), rel=1e-6)
+    bad = np.concatenate([directions(1.0), cone])  # the azimuth of the off-axis decays turned by 1 rad
+    assert direction_distances(bad, pert, ref, pert, phi_u=phi_defined(ref))["w1_phi_all"] > 0.8

@@ -103,9 +103,15 @@ class Settings:
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
     anchor_weight: float = 0.0
+    # which training clusters the anchor holds: "all", or "nonperturbative" (neither constituent
+    # perturbative: the clusters whose decays Herwig's ClDir/ClSmr never touch)
+    anchor_clusters: str = "all"
     # event level: the epoch is also chosen on the charge-flow observables' W1 (hadron-only data)
     select_charge_flow: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+ANCHOR_CLUSTERS = ("all", "nonperturbative")
 
 
 def frame_angles(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,16 +119,36 @@ def frame_angles(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u[:, 2], np.arctan2(u[:, 1], u[:, 0])
 
 
-def direction_distances(u: np.ndarray, pert_u: np.ndarray, ref: np.ndarray, pert_ref: np.ndarray
-                        ) -> dict[str, float]:
+# sin theta* below this: a direction on the frame's z* axis, where phi* is no angle (Herwig's
+# perturbative decays with ClSmrLight 0 lie on it to |u_T| ~ 1e-13: their phi* is the atan2 of
+# round-off); cos theta* then carries the whole direction. 1e-4 rad is 0.006 degrees.
+ON_AXIS = 1e-4
+
+
+def phi_defined(u: np.ndarray) -> np.ndarray:
+    """Rows of directions ``u`` (N, 3) off the frame's axis: those whose phi* is an angle."""
+    return np.hypot(u[:, 0], u[:, 1]) >= ON_AXIS
+
+
+def direction_distances(u: np.ndarray, pert_u: np.ndarray, ref: np.ndarray, pert_ref: np.ndarray,
+                        phi_u: np.ndarray | None = None, phi_ref: np.ndarray | None = None,
+                        subsets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, float]:
     """W1 of cos theta* and phi*, for all clusters and for those with a perturbative constituent
-    (``pert_*`` (N, 2) the flags of each set's clusters)."""
+    (``pert_*`` (N, 2) the flags of each set's clusters), and for any further named ``subsets``
+    (row masks of u and of ref). phi* counts only rows off the axis: ``phi_u`` / ``phi_ref``
+    (default: each set's own, ``phi_defined``); a model's decays of the reference's clusters take
+    the reference's (``phi_u=phi_defined(ref)``), so that phi* is compared where it is defined in
+    the reference. A phi* with no such row in either set is NaN (undefined, not zero)."""
+    phi_u = phi_defined(u) if phi_u is None else phi_u
+    phi_ref = phi_defined(ref) if phi_ref is None else phi_ref
+    sets = {"all": (np.ones(len(u), bool), np.ones(len(ref), bool)), "pert": (pert_u.any(1), pert_ref.any(1))}
+    sets |= subsets or {}
     out = {}
-    for tag, pick in (("all", False), ("pert", True)):
-        a = u[pert_u.any(1)] if pick else u
-        b = ref[pert_ref.any(1)] if pick else ref
-        (ca, pa), (cb, pb) = frame_angles(a), frame_angles(b)
-        out[f"w1_cos_{tag}"], out[f"w1_phi_{tag}"] = w1(ca, cb), w1(pa, pb)
+    for tag, (ma, mb) in sets.items():
+        (ca, pa), (cb, pb) = frame_angles(u[ma]), frame_angles(ref[mb])
+        out[f"w1_cos_{tag}"] = w1(ca, cb)
+        fa, fb = pa[phi_u[ma]], pb[phi_ref[mb]]
+        out[f"w1_phi_{tag}"] = w1(fa, fb) if len(fa) and len(fb) else float("nan")
     return out
 
 
@@ -155,8 +181,9 @@ class Strategy:
         by default the labelled frame angles (closure: the target's own decays)."""
         t = self.t
         u = H.direction_from_output(t.judged(t.val_cond, t.noise(len(t.val_cond)))).numpy().astype(np.float64)
-        d = direction_distances(u, t.val_pert, t.val_target, t.val_pert)
-        d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d]))
+        d = direction_distances(u, t.val_pert, t.val_target, t.val_pert, phi_u=phi_defined(t.val_target))
+        # a distance that is undefined (phi* on the axis) or has no floor (a delta) does not count
+        d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d if np.isfinite(d[k]) and t.floor[k] > 0]))
         return d
 
 
@@ -421,6 +448,12 @@ class Trainer2:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
+        if s.anchor_clusters not in ANCHOR_CLUSTERS:
+            raise ValueError(f"anchor_clusters {s.anchor_clusters!r}: one of {', '.join(ANCHOR_CLUSTERS)}")
+        # the training clusters the anchor holds (a boolean mask over self.cond's rows)
+        self.anchored = torch.ones(len(self.cond), dtype=torch.bool)
+        if s.anchor_clusters == "nonperturbative":
+            self.anchored = torch.as_tensor(~tr.table.perturbative.astype(bool).any(1))  # type: ignore[union-attr]
         v = self.parts["validation"]
         n = min(len(v.raw), s.eval_clusters)
         self.val_cond = torch.as_tensor(self.scaler.transform(v.raw[:n]), dtype=torch.float32)
@@ -473,12 +506,17 @@ class Trainer2:
     def anchor_loss(self, idx: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """``anchor_weight`` times the conditional energy score of G's directions (raw outputs
         ``u`` for the training clusters ``idx``, and a second draw) against the starting
-        generator's: zero without an anchor weight."""
+        generator's: zero without an anchor weight. Only the ``anchored`` clusters among ``idx``
+        count (``Settings.anchor_clusters``), averaged over them."""
         w = self.s.anchor_weight
         if w <= 0:
             return torch.zeros(())
         if self.G0 is None:
             raise ValueError("anchor_weight > 0 needs a starting generator (start_from / --init)")
+        keep = self.anchored[idx]
+        if not bool(keep.any()):
+            return torch.zeros(())
+        idx, u = idx[keep], u[keep]
         c = self.cond[idx]
         with torch.no_grad():
             y = H.direction_from_output(self.G0(c, self.noise(len(idx))))

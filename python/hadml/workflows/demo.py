@@ -130,6 +130,8 @@ def run_demo(
         table.add_row(k, f"{r['ratio']:.2f}", f"{base_cmp.rows[k]['ratio']:.2f}" if k in base_cmp.rows else "")
 
     def fmt(x: dict[str, float | None]) -> str:
+        if x["w1"] is None:
+            return "undefined (on the axis)"
         return f"{x['ratio']:.2f}" if x["ratio"] is not None else f"W1 {x['w1']:.3g} (floor 0)"
 
     for k in frames["GAN"]:

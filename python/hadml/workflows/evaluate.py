@@ -129,26 +129,31 @@ def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[s
     (Herwig's) decays: all clusters, those with a perturbative constituent and those without; the
     floor is the median over ``splits`` random split-halves of the table's decays (one split
     scatters by 2-4x). A floor below 1e-9 is a delta in the reference (cos theta* = 1 with
-    ClSmrLight 0): no ratio is given, the W1 stands alone."""
-    from ..blocks.distances import w1
-    from ..ml.train2 import arrays, direction_distances, frame_angles
+    ClSmrLight 0): no ratio is given, the W1 stands alone. phi* counts only the clusters whose
+    Herwig direction is off the axis (``train2.phi_defined``); their ``on_axis`` is the fraction
+    left out, and a phi* with none left is None."""
+    from ..ml.train2 import arrays, direction_distances, phi_defined
 
     ref = arrays(table).target
     pert = np.asarray(table.perturbative, dtype=bool)
     npert = np.logical_not(pert.any(axis=1))
 
-    def dist(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray, na: np.ndarray, nb: np.ndarray
-             ) -> dict[str, float]:
-        d = direction_distances(a, pa, b, pb)
-        (ca, fa), (cb, fb) = frame_angles(a[na]), frame_angles(b[nb])
-        d["w1_cos_nonpert"], d["w1_phi_nonpert"] = w1(ca, cb), w1(fa, fb)
-        return d
+    def dist(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray, na: np.ndarray, nb: np.ndarray,
+             phi_a: np.ndarray | None = None) -> dict[str, float]:
+        return direction_distances(a, pa, b, pb, phi_u=phi_a, subsets={"nonpert": (na, nb)})
 
-    d = dist(u, pert, ref, pert, npert, npert)
+    # the model's decays of the table's clusters: phi* where Herwig's is defined
+    d = dist(u, pert, ref, pert, npert, npert, phi_defined(ref))
     halves = [np.random.default_rng(k).random(len(ref)) < 0.5 for k in range(splits)]
     floors = [dist(ref[h], pert[h], ref[~h], pert[~h], npert[h], npert[~h]) for h in halves]
     out: dict[str, dict[str, float | None]] = {}
     for k, v in d.items():
+        if not np.isfinite(v):  # phi* of decays that all lie on the axis: no angle to compare
+            out[k] = {"w1": None, "floor": None, "ratio": None}
+            continue
         f = float(np.median([x[k] for x in floors]))
         out[k] = {"w1": v, "floor": f, "ratio": v / f if f > 1e-9 else None}
+    on_axis = ~phi_defined(ref)
+    for tag, rows in (("all", np.ones(len(ref), bool)), ("pert", ~npert), ("nonpert", npert)):
+        out[f"w1_phi_{tag}"]["on_axis"] = float(on_axis[rows].mean()) if rows.any() else 0.0
     return out

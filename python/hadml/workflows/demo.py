@@ -6,7 +6,9 @@
    --data, a labelled sample (``hadml herwig run --native --clusters F``) is used instead;
 2. the nominal model: a cluster-level fit (conditional energy score) on the nominal decays;
 3. the stress fit: an event-level fit (Deep Sets over hadrons and hadron pairs) of the variation's
-   *hadrons only*, started from the nominal model, within the rest of the time budget;
+   *hadrons only*, started from the nominal model, within the rest of the time budget; the
+   clusters without a perturbative constituent (whose decays ClSmr never changes) are held at the
+   nominal model's decays (``anchor_clusters="nonperturbative"``, docs/hadml2.md);
 4. export to ONNX; the C++ decayer (ONNX Runtime) decays the variation's test-split clusters with
    both models; the stress fit's events are written as HepMC3;
 5. judged against the variation's own decays of those clusters: ``hadml compare`` (W1 against the
@@ -88,7 +90,8 @@ def run_demo(
     console.print(f"{s_nominal['epochs']} epochs, best {s_nominal['best_epoch']} -> {nominal_model}")
     _step(console, "3. stress fit: event level on the target's hadrons only (hadrons + pairs)")
     stress = Trainer2(Settings(str(clusters_file), output=str(out / "train"), time_budget_s=0.6 * budget_s,
-                               target=str(target_file), pairs=True, lr_g=1e-4, lr_d=1e-3, **common), EventLevel)
+                               target=str(target_file), pairs=True, lr_g=1e-4, lr_d=1e-3, anchor_weight=1.0,
+                               anchor_clusters="nonperturbative", **common), EventLevel)
     stress.start_from(nominal_model)
     summary = stress.fit()
     _step(console, "4. export to ONNX; C++ decayer on the target's test-split clusters -> HepMC3")

@@ -1,32 +1,70 @@
 #!/usr/bin/env bash
-# The commands behind docs/results.md, in order (CPU: about 1.5 hours on 2 cores).
-# Trains the closure and stress fits on the real Herwig samples in ../shared, exports them, and
-# evaluates each exported model (C++ decayer on held-out nominal clusters) against held-out
-# Herwig events, next to Herwig-vs-Herwig baselines. Outputs under runs/ and docs/results/.
+# The commands behind docs/results.md (hadml-2, issue 15), in order. Needs the labelled samples
+# (bash scripts/make_samples.sh; seeds in docs/samples.md) and the fitted models: the shipped ones
+# in models/, the others in runs/ (TRAIN=1 refits them first: 20 minutes each on one core).
+# Each evaluation writes runs/results2/<fit>/ (plots, summary.json, hadml2.json) and is skipped
+# when its summary.json is there (REDO=1 redoes all); the JSON and summary.md are then copied to
+# docs/results/hadml2/<fit>/ and docs/results.md is assembled from them (scripts/make_results_md.py).
+# CPU, evaluations only: about 40 minutes on one core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-H=../shared/data/herwig
-EV=${EVAL_EVENTS:-20000}
-mkdir -p docs/results runs
+R=runs/results2
+OUT=docs/results/hadml2
+mkdir -p "$R" "$OUT"
 step() { echo "== $(date +%T) $*"; }
-
-if [ "${SKIP_CLUSTER:-0}" != 1 ]; then
-  step "cluster-level closure fit"
-  hadml train configs/closure_cluster.yaml --no-resume
-fi
-hadml export runs/closure_cluster/best.pt runs/closure_cluster/model.onnx
-for cfg in closure_event stress_clsmr0 stress_clsmr2; do
-  step "event-level fit $cfg"
-  hadml train configs/$cfg.yaml --no-resume
-  hadml export runs/$cfg/best.pt runs/$cfg/model.onnx
+need() { [ -f "$1" ] || { echo "results.sh: $1 is missing (${2})" >&2; exit 1; }; }
+todo() { [ "${REDO:-0}" = 1 ] || [ ! -f "$R/$1/summary.json" ]; }
+for s in lep91_nominal lep91_clsmr0 lep91_clsmr2 lep192_nominal; do
+  need samples/$s.clusters "bash scripts/make_samples.sh"
 done
 
-step "evaluations"
-python scripts/evaluate.py gan runs/closure_cluster/model.onnx $H/lep91_nominal.dat.gz $H/lep91_nominal.dat.gz docs/results/closure_cluster --max-events $EV
-python scripts/evaluate.py gan runs/closure_event/model.onnx $H/lep91_nominal.dat.gz $H/lep91_nominal.dat.gz docs/results/closure_event --max-events $EV
-python scripts/evaluate.py gan runs/stress_clsmr0/model.onnx $H/lep91_nominal.dat.gz $H/lep91_clsmr0.dat.gz docs/results/stress_clsmr0 --max-events $EV
-python scripts/evaluate.py gan runs/stress_clsmr2/model.onnx $H/lep91_nominal.dat.gz $H/lep91_clsmr2.dat.gz docs/results/stress_clsmr2 --max-events $EV
-step "Herwig vs Herwig baselines"
-python scripts/evaluate.py baseline $H/lep91_nominal.dat.gz $H/lep91_clsmr0.dat.gz docs/results/herwig_nominal_vs_clsmr0 --max-events $EV
-python scripts/evaluate.py baseline $H/lep91_nominal.dat.gz $H/lep91_clsmr2.dat.gz docs/results/herwig_nominal_vs_clsmr2 --max-events $EV
-step "done"
+if [ "${TRAIN:-0}" = 1 ]; then
+  step "closure, event level, from scratch (1200 s)"
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/closure_event_pairs --strategy event --pairs \
+    --budget 1200 --threads 1 --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow
+  step "stress, ClSmrLight 2 (1200 s)"
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_anchornp1_cf --strategy event --pairs \
+    --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
+    --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow
+fi
+need runs/closure_event_pairs/model.onnx "TRAIN=1 bash scripts/results.sh"
+need runs/s2_anchornp1_cf/model.onnx "TRAIN=1 bash scripts/results.sh"
+
+evaluate() {  # fit model sample [--all-events]
+  local fit=$1 model=$2 sample=$3; shift 3
+  if todo "$fit"; then
+    step "$fit: $model on $sample"
+    python scripts/evaluate_hadml2.py "$model" "samples/$sample.clusters" "$R/$fit" "$@" > "$R/$fit.log"
+  fi
+}
+evaluate closure_cluster models/hadml_lep91_nominal.onnx lep91_nominal
+evaluate closure_event runs/closure_event_pairs/model.onnx lep91_nominal
+evaluate stress_clsmr0 models/hadml_lep91_clsmr0.onnx lep91_clsmr0
+evaluate stress_clsmr2 runs/s2_anchornp1_cf/model.onnx lep91_clsmr2
+evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-events
+
+herwig() {  # fit model seed-gan seed-native labels [--set line]
+  local fit=$1 model=$2 sg=$3 sn=$4 labels=$5; shift 5
+  if todo "$fit"; then
+    step "$fit: Herwig + $model (seed $sg) vs native Herwig (seed $sn)"
+    mkdir -p "$R/$fit.events"
+    hadml herwig run --model "$model" --events 20000 --seed "$sg" --out "$R/$fit.events/gan.hepmc"
+    hadml herwig run --native --events 20000 --seed "$sn" --out "$R/$fit.events/native.hepmc" "$@"
+    hadml compare "$R/$fit.events/native.hepmc" "$R/$fit.events/gan.hepmc" --labels "$labels" --out "$R/$fit" \
+      --classifier-features p4+charge > "$R/$fit.log"
+  fi
+}
+herwig herwig_nominal models/hadml_lep91_nominal.onnx 9201 9202 "Herwig,hadml-2"
+herwig herwig_clsmr0 models/hadml_lep91_clsmr0.onnx 9211 9212 "Herwig ClSmr0,hadml-2 ClSmr0 fit" \
+  --set "set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0"
+
+step "copy the JSON to $OUT and assemble docs/results.md"
+for d in "$R"/*/; do
+  fit=$(basename "$d")
+  [ -f "$d/summary.json" ] || continue
+  mkdir -p "$OUT/$fit"
+  for f in summary.json summary.md hadml2.json; do
+    [ -f "$d/$f" ] && cp "$d/$f" "$OUT/$fit/"
+  done
+done
+python scripts/make_results_md.py

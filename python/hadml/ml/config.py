@@ -36,7 +36,7 @@ class TrainConfig:
     mode: str = "cluster"  # "cluster" (HadML v1) or "event" (HadML v2, Deep Sets)
     epochs: int = 200
     batch_size: int = 10000  # clusters per step (event level: events are grouped to ~this many)
-    # Defaults that converge on a laptop-sized CPU run (docs/results.md). The papers used 1:1 at
+    # Defaults that converge on a laptop-sized CPU run (docs/results_hadml1.md). The papers used 1:1 at
     # 1e-4 (v1) and 1 D : 5 G with lr_g 5e-7 (v2) for thousands of GPU epochs.
     lr_g: float = 1e-4
     lr_d: float = 1e-3

@@ -3,7 +3,8 @@
 // traffic (what Herwig's event does to the caches between two calls). No hadml code: the bare
 // C++ API, with the session options hadml's decayer uses. Built and run by benchmarks/ort_floor.py.
 //
-//   ort_floor LIBRARY MODEL BATCH CALLS EVICT_MB
+//   ort_floor LIBRARY MODEL BATCH CALLS EVICT_MB [OPTION]
+// OPTION (one, instead of hadml's choice): opt_off, opt_basic, no_prepacking, no_arena.
 // prints one JSON object per line: {"stage": ..., "rss_kb": ...} for start / dlopen / session /
 // first_run, then {"hot_us": [...], "cold_us": [...]} (one figure per call).
 #define ORT_API_MANUAL_INIT
@@ -45,8 +46,8 @@ void print_list(const char* key, const std::vector<double>& v, bool last) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s LIBRARY MODEL BATCH CALLS EVICT_MB\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: %s LIBRARY MODEL BATCH CALLS EVICT_MB [OPTION]\n", argv[0]);
     return 2;
   }
   stage("start");
@@ -74,6 +75,19 @@ int main(int argc, char** argv) {
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     so.DisableMemPattern();
+    const std::string option = argc == 7 ? argv[6] : "";
+    if (option == "opt_off") {
+      so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
+    } else if (option == "opt_basic") {
+      so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_BASIC);
+    } else if (option == "no_prepacking") {
+      so.AddConfigEntry("session.disable_prepacking", "1");
+    } else if (option == "no_arena") {
+      so.DisableCpuMemArena();
+    } else if (!option.empty()) {
+      std::fprintf(stderr, "unknown option %s\n", option.c_str());
+      return 2;
+    }
     Ort::Session session(env, argv[2], so);
     stage("session");
     Ort::AllocatorWithDefaultOptions alloc;

@@ -62,9 +62,13 @@ def one_node_model(path: Path) -> Path:
     return path
 
 
-def run(exe: Path, lib: str, model: Path, batch: int, calls: int, evict: int) -> tuple[dict[str, dict], dict]:
-    out = subprocess.run([str(exe), lib, str(model), str(batch), str(calls), str(evict)], check=True,
-                         capture_output=True, text=True).stdout
+OPTIONS = ("opt_off", "opt_basic", "no_prepacking", "no_arena")  # benchmarks/ort_floor.cpp's
+
+
+def run(exe: Path, lib: str, model: Path, batch: int, calls: int, evict: int, option: str = ""
+        ) -> tuple[dict[str, dict], dict]:
+    out = subprocess.run([str(exe), lib, str(model), str(batch), str(calls), str(evict), *([option] if option else [])],
+                         check=True, capture_output=True, text=True).stdout
     stages, times = {}, {}
     for line in out.splitlines():
         rec = json.loads(line)
@@ -100,6 +104,7 @@ def main() -> None:
                         "-o", str(exe), "-ldl"], check=True)
         rows = {"model": run(exe, lib, a.model, a.batch, a.calls, a.evict),
                 "one node (Identity)": run(exe, lib, one_node_model(Path(tmp) / "id.onnx"), a.batch, a.calls, a.evict)}
+        options = {o: run(exe, lib, a.model, a.batch, 0, 0, o)[0] for o in OPTIONS}
         foot = subprocess.run([sys.executable, "-c", _DECAYER_FOOTPRINT, str(a.model)], check=True, capture_output=True,
                               text=True).stdout
     hd = {k: v / 1024 for k, v in json.loads(foot.strip().replace("'", '"')).items()}
@@ -109,6 +114,9 @@ def main() -> None:
         for stage in ("dlopen", "session", "first_run"):
             d = {k: (st[stage][k] - st["start"][k]) / 1024 for k in ("rss_kb", "anon_kb", "file_kb")}
             print(f"  {name:20s} after {stage:10s}          {d['rss_kb']:6.1f}   {d['anon_kb']:8.1f}  {d['file_kb']:10.1f}")
+    for o, st in options.items():
+        d = {k: (st["first_run"][k] - st["start"][k]) / 1024 for k in ("rss_kb", "anon_kb", "file_kb")}
+        print(f"  model, option {o:13s} after first_run  {d['rss_kb']:6.1f}   {d['anon_kb']:8.1f}  {d['file_kb']:10.1f}")
     print(f"  hadml.Decayer(model) in a Python process      {hd['VmRSS']:6.1f}   {hd['RssAnon']:8.1f}  {hd['RssFile']:10.1f}")
     print("  target: Herwig + GAN at most +12 MB over native Herwig")
     print(f"\none Run, microseconds: median (quartiles); share of a {a.event_ms} ms event (target +1.5 %)")

@@ -75,9 +75,16 @@ def load(name: str) -> tuple[dict, dict | None] | None:
 def frame_cell(v: dict) -> str:
     if v["w1"] is None:
         return f"undefined (all {100 * v.get('on_axis', 1):.0f} % on the axis)"
+    if v["ratio"] is None and v["floor"] is None:
+        return f"W1 {v['w1']:.4f} (no floor: too few decays off the axis)"
     if v["ratio"] is None:
-        return f"W1 {v['w1']:.4f} (Herwig: a δ, floor 0)"
+        return f"W1 {v['w1']:.4f} (Herwig: a δ, floor 0; unrated)"
     return f"{v['ratio']:.2f}"
+
+
+def unrated(frame: dict | None) -> list[str]:
+    """Frame angles with a W1 but no ratio to a floor (Herwig's decays a δ): the bar cannot judge them."""
+    return [f"{FRAME[k]} W1 {v['w1']:.4f}" for k, v in (frame or {}).items() if v["w1"] is not None and v["ratio"] is None]
 
 
 def misses(s: dict, frame: dict | None) -> list[str]:
@@ -106,8 +113,10 @@ def section(name: str, title: str, what: str, cmds: list[str], s: dict, frame: d
     if frame:
         lines += ["", "| cluster-frame angle (labels) | W1/floor |", "|---|---|"]
         lines += [f"| {FRAME[k]} | {frame_cell(v)} |" for k, v in frame.items()]
-    m = misses(s, frame)
+    m, u = misses(s, frame), unrated(frame)
     lines += ["", "**Meets the bar.**" if not m else "**Misses the bar:** " + ", ".join(m) + ".", ""]
+    if u:
+        lines += ["Not judged by the bar (no floor): " + ", ".join(u) + ".", ""]
     return lines
 
 
@@ -135,6 +144,8 @@ def main() -> None:
         if frame:
             rated = [(v["ratio"], FRAME[k]) for k, v in frame.items() if v["ratio"] is not None]
             fr = f"{max(rated)[0]:.2f} ({max(rated)[1]})" if rated else "none rated"
+            if unrated(frame):
+                fr += f"; {len(unrated(frame))} unrated (δ)"
         m = misses(s, frame)
         head.append(f"| {title} | {s['classifier_auc']['auc']:.3f} | {worst[1]['ratio']:.2f} ({worst[0]}) | "
                     f"{abs(pull[1]['pull']):.1f} ({pull[0]}) | {fr} | {'meets' if not m else 'misses (' + str(len(m)) + ')'} |")

@@ -13,7 +13,8 @@ OUT=docs/results/hadml2
 mkdir -p "$R" "$OUT"
 step() { echo "== $(date +%T) $*"; }
 need() { [ -f "$1" ] || { echo "results.sh: $1 is missing (${2})" >&2; exit 1; }; }
-todo() { [ "${REDO:-0}" = 1 ] || [ ! -f "$R/$1/summary.json" ]; }
+# redo a fit when asked, when it has no result yet, or when its model is newer than its result
+todo() { [ "${REDO:-0}" = 1 ] || [ ! -f "$R/$1/summary.json" ] || [ "$2" -nt "$R/$1/summary.json" ]; }
 for s in lep91_nominal lep91_clsmr0 lep91_clsmr2 lep192_nominal; do
   need samples/$s.clusters "bash scripts/make_samples.sh"
 done
@@ -27,12 +28,10 @@ if [ "${TRAIN:-0}" = 1 ]; then
     --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
     --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow
 fi
-need runs/closure_event_pairs/model.onnx "TRAIN=1 bash scripts/results.sh"
-need runs/s2_anchornp1_cf/model.onnx "TRAIN=1 bash scripts/results.sh"
-
 evaluate() {  # fit model sample [--all-events]
   local fit=$1 model=$2 sample=$3; shift 3
-  if todo "$fit"; then
+  need "$model" "TRAIN=1 bash scripts/results.sh fits it"
+  if todo "$fit" "$model"; then
     step "$fit: $model on $sample"
     python scripts/evaluate_hadml2.py "$model" "samples/$sample.clusters" "$R/$fit" "$@" > "$R/$fit.log"
   fi
@@ -45,7 +44,7 @@ evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-e
 
 herwig() {  # fit model seed-gan seed-native labels [--set line]
   local fit=$1 model=$2 sg=$3 sn=$4 labels=$5; shift 5
-  if todo "$fit"; then
+  if todo "$fit" "$model"; then
     step "$fit: Herwig + $model (seed $sg) vs native Herwig (seed $sn)"
     mkdir -p "$R/$fit.events"
     hadml herwig run --model "$model" --events 20000 --seed "$sg" --out "$R/$fit.events/gan.hepmc"
@@ -59,12 +58,11 @@ herwig herwig_clsmr0 models/hadml_lep91_clsmr0.onnx 9211 9212 "Herwig ClSmr0,had
   --set "set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0"
 
 step "copy the JSON to $OUT and assemble docs/results.md"
-for d in "$R"/*/; do
-  fit=$(basename "$d")
-  [ -f "$d/summary.json" ] || continue
+for fit in closure_cluster closure_event stress_clsmr0 stress_clsmr2 universality_192 herwig_nominal herwig_clsmr0; do
+  rm -rf "${OUT:?}/$fit"
   mkdir -p "$OUT/$fit"
   for f in summary.json summary.md hadml2.json; do
-    [ -f "$d/$f" ] && cp "$d/$f" "$OUT/$fit/"
+    if [ -f "$R/$fit/$f" ]; then cp "$R/$fit/$f" "$OUT/$fit/"; fi
   done
 done
 python scripts/make_results_md.py

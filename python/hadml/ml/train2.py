@@ -123,6 +123,9 @@ def frame_angles(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # perturbative decays with ClSmrLight 0 lie on it to |u_T| ~ 1e-13: their phi* is the atan2 of
 # round-off); cos theta* then carries the whole direction. 1e-4 rad is 0.006 degrees.
 ON_AXIS = 1e-4
+# a split-half floor below this is a delta in the reference (cos theta* = 1 with ClSmrLight 0; its
+# floor is round-off, ~1e-18): no ratio to a floor exists for it
+FLOOR_MIN = 1e-9
 
 
 def phi_defined(u: np.ndarray) -> np.ndarray:
@@ -183,7 +186,7 @@ class Strategy:
         u = H.direction_from_output(t.judged(t.val_cond, t.noise(len(t.val_cond)))).numpy().astype(np.float64)
         d = direction_distances(u, t.val_pert, t.val_target, t.val_pert, phi_u=phi_defined(t.val_target))
         # a distance that is undefined (phi* on the axis) or has no floor (a delta) does not count
-        d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d if np.isfinite(d[k]) and t.floor[k] > 0]))
+        d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d if np.isfinite(d[k]) and t.floor[k] > FLOOR_MIN]))
         return d
 
 

@@ -128,11 +128,11 @@ def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[s
     """W1 of the decay-frame angles (cos theta*, phi*) of directions ``u`` against the table's own
     (Herwig's) decays: all clusters, those with a perturbative constituent and those without; the
     floor is the median over ``splits`` random split-halves of the table's decays (one split
-    scatters by 2-4x). A floor below 1e-9 is a delta in the reference (cos theta* = 1 with
+    scatters by 2-4x). A floor below ``train2.FLOOR_MIN`` is a delta in the reference (cos theta* = 1 with
     ClSmrLight 0): no ratio is given, the W1 stands alone. phi* counts only the clusters whose
     Herwig direction is off the axis (``train2.phi_defined``); their ``on_axis`` is the fraction
     left out, and a phi* with none left is None."""
-    from ..ml.train2 import arrays, direction_distances, phi_defined
+    from ..ml.train2 import FLOOR_MIN, arrays, direction_distances, phi_defined
 
     ref = arrays(table).target
     pert = np.asarray(table.perturbative, dtype=bool)
@@ -151,8 +151,9 @@ def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[s
         if not np.isfinite(v):  # phi* of decays that all lie on the axis: no angle to compare
             out[k] = {"w1": None, "floor": None, "ratio": None}
             continue
-        f = float(np.median([x[k] for x in floors]))
-        out[k] = {"w1": v, "floor": f, "ratio": v / f if f > 1e-9 else None}
+        fs = [x[k] for x in floors if np.isfinite(x[k])]  # a half with no row off the axis has none
+        f = float(np.median(fs)) if fs else None
+        out[k] = {"w1": v, "floor": f, "ratio": v / f if f is not None and f > FLOOR_MIN else None}
     on_axis = ~phi_defined(ref)
     for tag, rows in (("all", np.ones(len(ref), bool)), ("pert", ~npert), ("nonpert", npert)):
         out[f"w1_phi_{tag}"]["on_axis"] = float(on_axis[rows].mean()) if rows.any() else 0.0

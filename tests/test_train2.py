@@ -258,3 +258,15 @@ def test_phi_is_compared_only_where_the_reference_defines_it() -> None:
     assert d["w1_phi_all"] < 0.1 and d["w1_cos_pert"] == pytest.approx(1 - np.sqrt(1 - 0.05**2), rel=1e-6)
     bad = np.concatenate([directions(1.0), cone])  # the azimuth of the off-axis decays turned by 1 rad
     assert direction_distances(bad, pert, ref, pert, phi_u=phi_defined(ref))["w1_phi_all"] > 0.8
+
+
+def test_cluster_level_validation_skips_what_has_no_floor(tmp_path) -> None:
+    """ClSmrLight 0 labels: the perturbative decays lie on the axis (cos theta* a delta, its
+    split-half floor round-off; phi* undefined): the validation metric leaves both out instead of
+    dividing by ~1e-18 or averaging a NaN."""
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256),
+                 table=_labelled(300, seed=3, smear=0.0))
+    with torch.no_grad():
+        d = t.strategy.validate()
+    assert np.isnan(d["w1_phi_pert"]) and t.floor["w1_cos_pert"] < 1e-9
+    assert np.isfinite(d["metric"]) and d["metric"] < 1e3

@@ -47,6 +47,9 @@ def main() -> None:
     ap.add_argument("--select-charge-flow", action="store_true",
                     help="event level: choose the epoch on the charge-flow observables too (hemisphere charge "
                     "products, leading charged hadrons: hadron-only data)")
+    ap.add_argument("--select-forward", action="store_true",
+                    help="cluster level: choose the epoch on the decay angle to the cluster's flight direction too "
+                    "(train2.forward_distances: which hadron leads, hence the charge flow)")
     a = ap.parse_args()
     if a.anchor_weight > 0 and not a.init:
         ap.error("--anchor-weight needs --init (the generator it anchors to)")
@@ -58,7 +61,7 @@ def main() -> None:
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
-                          select_charge_flow=a.select_charge_flow),
+                          select_charge_flow=a.select_charge_flow, select_forward=a.select_forward),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init:
         t.start_from(a.init)

@@ -270,3 +270,68 @@ def test_cluster_level_validation_skips_what_has_no_floor(tmp_path) -> None:
         d = t.strategy.validate()
     assert np.isnan(d["w1_phi_pert"]) and t.floor["w1_cos_pert"] < 1e-9
     assert np.isfinite(d["metric"]) and d["metric"] < 1e3
+
+
+def test_forward_cosine_is_the_angle_to_the_flight_direction() -> None:
+    """train2.forward_cos of a frame direction is its cosine to the cluster's flight direction,
+    computed here in lab-parallel rest-frame coordinates from hadml.kinematics.decay_frame's axes;
+    forward_distances vanishes for the same directions and sees a flipped azimuth."""
+    from hadml import kinematics as K
+    from hadml.ml.train2 import forward_cos, forward_distances
+
+    rng = np.random.default_rng(3)
+    n = 500
+    p = rng.normal(size=(n, 3)) * 5
+    cluster = np.column_stack([np.sqrt(1.5**2 + (p**2).sum(1)), p])
+    q = rng.normal(size=(n, 3)) * 3
+    constituent = np.column_stack([np.sqrt(0.3**2 + (q**2).sum(1)), q])
+    axes, cos_alpha = K.decay_frame(cluster, constituent)
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    lab = np.einsum("ni,nij->nj", u, axes)  # rows of axes are x*, y*, z* in lab-parallel coordinates
+    flight = p / np.linalg.norm(p, axis=1)[:, None]
+    np.testing.assert_allclose(forward_cos(u, cos_alpha), (lab * flight).sum(1), atol=1e-12)
+    pert = np.zeros((n, 2), bool)
+    pert[: n // 2, 0] = True
+    assert forward_distances(u, u, cos_alpha, pert) == {"w1_fwd_all": 0.0, "w1_fwd_pert": 0.0}
+    # along the flight direction: (sin alpha, 0, cos alpha) in the frame, forward cosine 1; with
+    # phi* -> pi - phi* it is cos(2 alpha): the frame's x* must be the side the cluster flies to
+    along = np.column_stack([np.sqrt(1 - cos_alpha**2), np.zeros(n), cos_alpha])
+    np.testing.assert_allclose(forward_cos(along, cos_alpha), 1.0, atol=1e-12)
+    flipped = along * np.array([-1.0, 1.0, 1.0])
+    assert forward_distances(flipped, along, cos_alpha, pert)["w1_fwd_all"] > 0.1
+
+
+def test_cluster_level_selection_can_see_the_forward_angle(tmp_path) -> None:
+    """select_forward: the cluster-level validation adds the forward-cosine W1s with their floors.
+    A generator with Herwig's own directions, but handed to the perturbative clusters in the wrong
+    order (the most aligned decays to the clusters whose constituent flies most sideways), has
+    exactly the target's cos theta* and phi* distributions, and the forward cosine sees it."""
+
+    class Fixed(torch.nn.Module):  # "generator" returning preset directions for the validation rows
+        def __init__(self, u: np.ndarray):
+            super().__init__()
+            self.u = torch.as_tensor(u, dtype=torch.float32)
+
+        def forward(self, c: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+            return self.u
+
+    table = _labelled(1500, seed=3, smear=1.0)
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, select_forward=True),
+                 table=table)
+    names = {"w1_fwd_all", "w1_fwd_pert"}
+    assert names <= set(t.floor) and all(t.floor[k] > 0 for k in names)
+    u = t.val_target.copy()
+    t.G = Fixed(u)
+    right = t.validate()
+    p = np.flatnonzero(t.val_pert.any(1))
+    by_alpha = p[np.argsort(np.abs(t.val_cos_alpha[p]))]  # most sideways constituent first
+    u[by_alpha] = t.val_target[p[np.argsort(-t.val_target[p, 2])]]  # ... gets the most aligned decay
+    t.G = Fixed(u)
+    wrong = t.validate()
+    assert names <= set(right) and right["w1_fwd_pert"] < 1e-6
+    for k in ("w1_cos_all", "w1_cos_pert"):
+        assert wrong[k] < 1e-6  # the same directions, so the same marginals
+    assert wrong["w1_fwd_pert"] > 2 * t.floor["w1_fwd_pert"]
+    plain = Trainer2(Settings("mem", output=str(tmp_path / "p"), epochs=1, threads=1, batch_size=256), table=table)
+    assert not names & set(plain.validate())

@@ -108,6 +108,9 @@ class Settings:
     anchor_clusters: str = "all"
     # event level: the epoch is also chosen on the charge-flow observables' W1 (hadron-only data)
     select_charge_flow: bool = False
+    # cluster level: the epoch is also chosen on the decay angle to the cluster's flight direction
+    # (``forward_distances``: what makes hadron 1 the leading one, and so the charge flow)
+    select_forward: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -155,6 +158,24 @@ def direction_distances(u: np.ndarray, pert_u: np.ndarray, ref: np.ndarray, pert
     return out
 
 
+def forward_cos(u: np.ndarray, cos_alpha: np.ndarray) -> np.ndarray:
+    """Cosine of the angle between directions ``u`` (N, 3, in the hadml-2 frame) and the cluster's
+    flight direction, which in that frame is (sin alpha, 0, cos alpha) with sin alpha >= 0 (the x
+    axis lies in the plane of the constituent and the flight direction): how far forward hadron 1
+    goes in the lab, hence which hadron leads."""
+    sin_alpha = np.sqrt(np.clip(1.0 - cos_alpha**2, 0.0, None))
+    return u[:, 2] * cos_alpha + u[:, 0] * sin_alpha
+
+
+def forward_distances(u: np.ndarray, ref: np.ndarray, cos_alpha: np.ndarray, pert: np.ndarray) -> dict[str, float]:
+    """W1 of :func:`forward_cos` of directions ``u`` against ``ref`` (rows alike: the same clusters,
+    cosines ``cos_alpha``), for all clusters and those with a perturbative constituent (``pert``
+    (N, 2))."""
+    fu, fr = forward_cos(u, cos_alpha), forward_cos(ref, cos_alpha)
+    p = pert.any(1)
+    return {"w1_fwd_all": w1(fu, fr), "w1_fwd_pert": w1(fu[p], fr[p])}
+
+
 class Strategy:
     """What the discriminator sees, how one step goes and how the validation split judges the
     generator; the loop is :class:`Trainer2`'s."""
@@ -185,6 +206,8 @@ class Strategy:
         t = self.t
         u = H.direction_from_output(t.judged(t.val_cond, t.noise(len(t.val_cond)))).numpy().astype(np.float64)
         d = direction_distances(u, t.val_pert, t.val_target, t.val_pert, phi_u=phi_defined(t.val_target))
+        if t.s.select_forward:
+            d |= forward_distances(u, t.val_target, t.val_cos_alpha, t.val_pert)
         # a distance that is undefined (phi* on the axis) or has no floor (a delta) does not count
         d["metric"] = float(np.mean([d[k] / t.floor[k] for k in d if np.isfinite(d[k]) and t.floor[k] > FLOOR_MIN]))
         return d
@@ -462,9 +485,14 @@ class Trainer2:
         self.val_cond = torch.as_tensor(self.scaler.transform(v.raw[:n]), dtype=torch.float32)
         self.val_target = v.target[:n]
         self.val_pert = v.table.perturbative[:n].astype(bool)  # type: ignore[index]
+        self.val_cos_alpha = v.raw[:n, H.CONDITIONS.index("cos_alpha")]
         half = np.random.default_rng(0).random(n) < 0.5
         self.floor = direction_distances(self.val_target[half], self.val_pert[half], self.val_target[~half],
                                          self.val_pert[~half])
+        if s.select_forward:  # halves of different clusters: W1 of the two halves' forward cosines
+            fr = forward_cos(self.val_target, self.val_cos_alpha)
+            p = self.val_pert.any(1)
+            self.floor |= {"w1_fwd_all": w1(fr[half], fr[~half]), "w1_fwd_pert": w1(fr[half & p], fr[~half & p])}
         self.sample_text = f"{Path(s.clusters).name}: {table.n_events} events, {table.n_clusters} clusters"
         self.target_parts = {k: p.table for k, p in self.parts.items()}
         if s.target:

@@ -7,6 +7,7 @@ writes OUT/best.pt, OUT/history.jsonl, OUT/summary.json and OUT/model.onnx (form
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from hadml.ml.train2 import ANCHOR_CLUSTERS, ClusterLevel, EventLevel, Settings, Trainer2
@@ -37,7 +38,8 @@ def main() -> None:
     ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
                     "(default: CLUSTERS itself, closure)")
     ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt or exported hadml-2 .onnx "
-                    "(refused when its condition scaling is not this data's)")
+                    "(refused when its condition scaling is not this data's), or from 'isotropic': the label-free "
+                    "prior of every decay isotropic (Trainer2.start_isotropic)")
     ap.add_argument("--anchor-weight", type=float, default=0.0,
                     help="with --init: weight of the energy score of G's directions against the starting "
                     "generator's (a prior keeping G where the fitted hadrons do not constrain it; default 0)")
@@ -63,7 +65,9 @@ def main() -> None:
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
-    if a.init:
+    if a.init == "isotropic":
+        print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)
+    elif a.init:
         t.start_from(a.init)
     s = t.fit()
     t.export(out / "model.onnx")

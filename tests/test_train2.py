@@ -335,3 +335,17 @@ def test_cluster_level_selection_can_see_the_forward_angle(tmp_path) -> None:
     assert wrong["w1_fwd_pert"] > 2 * t.floor["w1_fwd_pert"]
     plain = Trainer2(Settings("mem", output=str(tmp_path / "p"), epochs=1, threads=1, batch_size=256), table=table)
     assert not names & set(plain.validate())
+
+
+def test_the_isotropic_start_is_isotropic_and_anchors(tmp_path) -> None:
+    """start_isotropic: the label-free prior. Before it the untrained generator's directions are far
+    from isotropic; after it cos theta* is uniform within sampling noise, and it is the anchor."""
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, seed=2),
+                 table=_labelled(1500, seed=3))
+    with torch.no_grad():
+        u0 = H.direction_from_output(t.G(t.val_cond, t.noise(len(t.val_cond)))).numpy()
+    before = float(np.mean(np.abs(np.sort(u0[:, 2]) - ((np.arange(len(u0)) + 0.5) / len(u0) * 2 - 1))))
+    assert t.G0 is None
+    r = t.start_isotropic(steps=1500)
+    assert before > 0.1 and r["w1_cos_uniform"] < 0.03 and abs(r["mean_cos"]) < 0.03, (before, r)
+    assert t.G0 is not None and not any(q.requires_grad for q in t.G0.parameters())

@@ -61,7 +61,9 @@ FITS = [
 ]
 FRAME = {"w1_cos_all": "cos θ* (all)", "w1_phi_all": "φ* (all)", "w1_cos_pert": "cos θ* (perturbative)",
          "w1_phi_pert": "φ* (perturbative)", "w1_cos_nonpert": "cos θ* (no perturbative constituent)",
-         "w1_phi_nonpert": "φ* (no perturbative constituent)"}
+         "w1_phi_nonpert": "φ* (no perturbative constituent)",
+         "w1_fwd_all": "angle to the flight direction (all)", "w1_fwd_pert": "angle to the flight direction (perturbative)",
+         "w1_fwd_nonpert": "angle to the flight direction (no perturbative constituent)"}
 
 
 def load(name: str) -> tuple[dict, dict | None] | None:

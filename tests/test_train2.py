@@ -349,3 +349,25 @@ def test_the_isotropic_start_is_isotropic_and_anchors(tmp_path) -> None:
     r = t.start_isotropic(steps=1500)
     assert before > 0.1 and r["w1_cos_uniform"] < 0.03 and abs(r["mean_cos"]) < 0.03, (before, r)
     assert t.G0 is not None and not any(q.requires_grad for q in t.G0.parameters())
+
+
+def test_frame_report_sees_the_angle_to_the_flight_direction() -> None:
+    """workflows.evaluate.frame_report: Herwig's own directions are at zero distance everywhere; the
+    same directions handed to the perturbative clusters in the wrong order (most aligned decay to
+    the most sideways constituent) keep cos theta* and phi* exactly, and the forward-angle rows
+    (w1_fwd_*, with split-half floors) report it."""
+    from hadml.ml.train2 import arrays
+    from hadml.workflows.evaluate import frame_report
+
+    table = _labelled(1500, seed=4, smear=1.0)
+    a = arrays(table)
+    ref, cos_alpha = a.target, a.raw[:, H.CONDITIONS.index("cos_alpha")]
+    same = frame_report(ref.copy(), table, splits=4)
+    assert {"w1_fwd_all", "w1_fwd_pert", "w1_fwd_nonpert"} <= set(same)
+    assert all(v["w1"] == 0.0 for v in same.values() if v["w1"] is not None)
+    p = np.flatnonzero(np.asarray(table.perturbative, bool).any(1))
+    u = ref.copy()
+    u[p[np.argsort(np.abs(cos_alpha[p]))]] = ref[p[np.argsort(-ref[p, 2])]]
+    wrong = frame_report(u, table, splits=4)
+    assert wrong["w1_cos_all"]["w1"] < 1e-12 and wrong["w1_cos_pert"]["w1"] < 1e-12
+    assert wrong["w1_fwd_pert"]["ratio"] > 2 and wrong["w1_fwd_nonpert"]["w1"] == 0.0

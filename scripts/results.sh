@@ -20,12 +20,15 @@ for s in lep91_nominal lep91_clsmr0 lep91_clsmr2 lep192_nominal; do
 done
 
 if [ "${TRAIN:-0}" = 1 ]; then
+  # the stress fits start from the nominal model they were made with (shipped 2026-12-03 to 12-05)
+  git show 04263c2:models/hadml_lep91_nominal.onnx > runs/nominal_04263c2.onnx
   step "closure, event level, from scratch (1200 s)"
-  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/closure_event_pairs --strategy event --pairs \
-    --budget 1200 --threads 1 --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/closure_event_iso --strategy event --pairs \
+    --init isotropic --anchor-weight 1.0 --anchor-clusters nonperturbative --budget 1200 --threads 1 \
+    --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow
   step "stress, ClSmrLight 2 (1200 s)"
   python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_anchornp1_cf --strategy event --pairs \
-    --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
+    --target samples/lep91_clsmr2.clusters --init runs/nominal_04263c2.onnx --budget 1200 --threads 1 \
     --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow
 fi
 evaluate() {  # fit model sample [--all-events]
@@ -37,7 +40,7 @@ evaluate() {  # fit model sample [--all-events]
   fi
 }
 evaluate closure_cluster models/hadml_lep91_nominal.onnx lep91_nominal
-evaluate closure_event runs/closure_event_pairs/model.onnx lep91_nominal
+evaluate closure_event runs/closure_event_iso/model.onnx lep91_nominal
 evaluate stress_clsmr0 models/hadml_lep91_clsmr0.onnx lep91_clsmr0
 evaluate stress_clsmr2 runs/s2_anchornp1_cf/model.onnx lep91_clsmr2
 evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-events

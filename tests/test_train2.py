@@ -293,13 +293,14 @@ def test_forward_cosine_is_the_angle_to_the_flight_direction() -> None:
     np.testing.assert_allclose(forward_cos(u, cos_alpha), (lab * flight).sum(1), atol=1e-12)
     pert = np.zeros((n, 2), bool)
     pert[: n // 2, 0] = True
-    assert forward_distances(u, u, cos_alpha, pert) == {"w1_fwd_all": 0.0, "w1_fwd_pert": 0.0}
+    assert forward_distances(u, cos_alpha, pert, u, cos_alpha, pert) == {"w1_fwd_all": 0.0, "w1_fwd_pert": 0.0,
+                                                                         "w1_fwd_nonpert": 0.0}
     # along the flight direction: (sin alpha, 0, cos alpha) in the frame, forward cosine 1; with
     # phi* -> pi - phi* it is cos(2 alpha): the frame's x* must be the side the cluster flies to
     along = np.column_stack([np.sqrt(1 - cos_alpha**2), np.zeros(n), cos_alpha])
     np.testing.assert_allclose(forward_cos(along, cos_alpha), 1.0, atol=1e-12)
     flipped = along * np.array([-1.0, 1.0, 1.0])
-    assert forward_distances(flipped, along, cos_alpha, pert)["w1_fwd_all"] > 0.1
+    assert forward_distances(flipped, cos_alpha, pert, along, cos_alpha, pert)["w1_fwd_all"] > 0.1
 
 
 def test_cluster_level_selection_can_see_the_forward_angle(tmp_path) -> None:
@@ -340,11 +341,14 @@ def test_cluster_level_selection_can_see_the_forward_angle(tmp_path) -> None:
 def test_the_isotropic_start_is_isotropic_and_anchors(tmp_path) -> None:
     """start_isotropic: the label-free prior. Before it the untrained generator's directions are far
     from isotropic; after it cos theta* is uniform within sampling noise, and it is the anchor."""
+    from hadml.ml.train2 import w1_to_uniform
+
     t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, seed=2),
                  table=_labelled(1500, seed=3))
+    assert w1_to_uniform(np.linspace(-1, 1, 10001)) < 1e-3 and abs(w1_to_uniform(np.ones(100)) - 1.0) < 1e-12
     with torch.no_grad():
         u0 = H.direction_from_output(t.G(t.val_cond, t.noise(len(t.val_cond)))).numpy()
-    before = float(np.mean(np.abs(np.sort(u0[:, 2]) - ((np.arange(len(u0)) + 0.5) / len(u0) * 2 - 1))))
+    before = w1_to_uniform(u0[:, 2])
     assert t.G0 is None
     r = t.start_isotropic(steps=1500)
     assert before > 0.1 and r["w1_cos_uniform"] < 0.03 and abs(r["mean_cos"]) < 0.03, (before, r)

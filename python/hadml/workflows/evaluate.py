@@ -132,11 +132,10 @@ def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[s
     ClSmrLight 0): no ratio is given, the W1 stands alone. phi* counts only the clusters whose
     Herwig direction is off the axis (``train2.phi_defined``); their ``on_axis`` is the fraction
     left out, and a phi* with none left is None. Also the W1 of the decay angle to the cluster's
-    flight direction (``train2.forward_cos``; ``w1_fwd_*``), which the marginal frame angles do
+    flight direction (``train2.forward_distances``; ``w1_fwd_*``), which the marginal frame angles do
     not see: it decides which hadron leads, hence the charge flow."""
-    from ..blocks.distances import w1
     from ..ml import hadml2 as H
-    from ..ml.train2 import FLOOR_MIN, arrays, direction_distances, forward_cos, phi_defined
+    from ..ml.train2 import FLOOR_MIN, arrays, direction_distances, forward_distances, phi_defined
 
     a = arrays(table)
     ref = a.target
@@ -144,24 +143,16 @@ def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[s
     pert = np.asarray(table.perturbative, dtype=bool)
     npert = np.logical_not(pert.any(axis=1))
 
-    def forward(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, pa: np.ndarray,
-                pb: np.ndarray) -> dict[str, float]:
-        """forward_distances of two sets of clusters (the halves are different clusters: each
-        set's own cos alpha), all, perturbative, and with no perturbative constituent"""
-        fa, fb = forward_cos(a, ca), forward_cos(b, cb)
-        qa, qb = pa.any(1), pb.any(1)
-        return {"w1_fwd_all": w1(fa, fb), "w1_fwd_pert": w1(fa[qa], fb[qb]), "w1_fwd_nonpert": w1(fa[~qa], fb[~qb])}
-
     def dist(a: np.ndarray, pa: np.ndarray, b: np.ndarray, pb: np.ndarray, na: np.ndarray, nb: np.ndarray,
              phi_a: np.ndarray | None = None) -> dict[str, float]:
         return direction_distances(a, pa, b, pb, phi_u=phi_a, subsets={"nonpert": (na, nb)})
 
     # the model's decays of the table's clusters: phi* where Herwig's is defined
     d = dist(u, pert, ref, pert, npert, npert, phi_defined(ref))
-    d |= forward(u, ref, cos_alpha, cos_alpha, pert, pert)
+    d |= forward_distances(u, cos_alpha, pert, ref, cos_alpha, pert)
     halves = [np.random.default_rng(k).random(len(ref)) < 0.5 for k in range(splits)]
     floors = [dist(ref[h], pert[h], ref[~h], pert[~h], npert[h], npert[~h])
-              | forward(ref[h], ref[~h], cos_alpha[h], cos_alpha[~h], pert[h], pert[~h]) for h in halves]
+              | forward_distances(ref[h], cos_alpha[h], pert[h], ref[~h], cos_alpha[~h], pert[~h]) for h in halves]
     out: dict[str, dict[str, float | None]] = {}
     for k, v in d.items():
         if not np.isfinite(v):  # phi* of decays that all lie on the axis: no angle to compare

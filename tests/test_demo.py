@@ -28,7 +28,7 @@ def test_demo_end_to_end(tmp_path):
     res = json.loads((out / "demo.json").read_text())
     assert res["gan_vs_target"]["classifier_auc"]["auc"] > 0
     assert set(res["frame"]["GAN"]) == {"w1_cos_all", "w1_phi_all", "w1_cos_pert", "w1_phi_pert", "w1_cos_nonpert",
-                                        "w1_phi_nonpert"}
+                                        "w1_phi_nonpert", "w1_fwd_all", "w1_fwd_pert", "w1_fwd_nonpert"}
     assert res["frame"]["GAN"]["w1_cos_pert"]["ratio"] is None  # ClSmrLight 0: a delta at cos = 1, floor 0
     # ... on the axis, where phi* is no angle: left out, not compared
     assert res["frame"]["GAN"]["w1_phi_pert"]["w1"] is None and res["frame"]["GAN"]["w1_phi_pert"]["on_axis"] == 1.0

@@ -277,6 +277,10 @@ def decay_frame(clusters: ArrayLike, constituents1: ArrayLike) -> tuple[FloatArr
         x = np.where(parallel[..., None], alt, x)
         xn = _norm3(x)
     x = x / xn[..., None]
+    # a second Gram-Schmidt pass (near-parallel n leaves x a z component of ~eps / |x|): the axes
+    # are orthonormal to rounding, so a rotated direction stays a unit vector (four-momentum)
+    x = x - np.sum(x * z, axis=-1)[..., None] * z
+    x = x / _norm3(x)[..., None]
     y = np.cross(z, x)
     return np.stack([x, y, z], axis=-2), cos_alpha
 

@@ -197,6 +197,8 @@ def decay_frame(clusters: torch.Tensor, constituents1: torch.Tensor, check: bool
         x = torch.where(parallel[..., None], alt, x)
         xn = torch.linalg.vector_norm(x, dim=-1)
     x = x / xn[..., None]
+    x = x - (x * z).sum(-1, keepdim=True) * z  # second Gram-Schmidt pass, as hadml.kinematics.decay_frame
+    x = x / torch.linalg.vector_norm(x, dim=-1)[..., None]
     y = torch.linalg.cross(z, x, dim=-1)
     return torch.stack([x, y, z], dim=-2), cos_alpha
 

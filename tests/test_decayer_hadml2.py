@@ -136,6 +136,32 @@ def test_preprocess2_matches_python(model):
     np.testing.assert_allclose(cpp, py, rtol=0, atol=3e-7)
 
 
+def test_conditions_beyond_the_training_range_are_held_at_its_edge(model):
+    """A cluster with three times the largest training momentum decays as one at the edge: the
+    network is not asked to extrapolate (the 91.2 GeV model at 192 GeV). Both readers clip."""
+    path, _, scaler, _ = model
+    p_edge = np.expm1(scaler.maximum[1])
+    n = np.array([0.48, -0.6, 0.64])
+    M = np.array([2.0, 2.0])
+    p = np.array([p_edge, 3.0 * p_edge])[:, None] * n
+    c = np.column_stack([np.sqrt(M**2 + np.sum(p**2, axis=1)), p])
+    # the same constituent direction in the rest frame (lab-parallel axes), so the same cos alpha
+    q1, _ = two_body_decay(c, np.full(2, 0.325), np.full(2, 0.325), np.full(2, 1.1), np.full(2, 0.4))
+    pid = np.array([[1, -2], [1, -2]], dtype=np.int32)
+    pert = np.array([[1, 0], [1, 0]], dtype=np.uint8)
+    m1 = m2 = np.full(2, PION)
+    dec = hadml.Decayer(path)
+    cond = dec.preprocess2(c, q1, pid, pert, m1, m2)
+    assert scaler.transform(hadml2.raw_conditions(c, q1, pert, pid, np.column_stack([m1, m2])))[1, 1] == 1.0
+    assert cond[1, 1] == np.float32(1.0)  # clipped: unclipped it is ~1.57
+    np.testing.assert_allclose(cond[1], cond[0], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(cond, py_conditions(scaler, c, q1, pid, pert, m1, m2))
+    z = np.tile(np.random.default_rng(4).standard_normal((1, K), dtype=np.float32), (2, 1))
+    _, _, u, status = dec.decay2(c, q1, pid, pert, m1, m2, noise=z)
+    assert np.all(status == DecayStatus.OK)
+    np.testing.assert_allclose(u[1], u[0], atol=1e-5)
+
+
 def test_preprocess2_refuses_a_gluon(model):
     data = list(sample(3, 2))
     data[2][1, 0] = 21

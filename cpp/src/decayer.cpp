@@ -1,5 +1,6 @@
 #include "hadml/decayer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -228,11 +229,13 @@ ModelMetadata parse_metadata2(const std::map<std::string, std::string>& md, cons
   return m;
 }
 
-// (x - min) * (2 / (max - min)) - 1 for the 9 format-2 conditions, cast to float (hadml2.Scaler's
-// formula, operation for operation; the factor is the metadata's, computed once).
+// (clip(x, min, max) - min) * (2 / (max - min)) - 1 for the 9 format-2 conditions, cast to float
+// (hadml2.Scaler.transform, operation for operation; the factor is the metadata's, computed once).
+// std::min/max keep a NaN a NaN, as np.clip does.
 void scale_conditions(const ModelMetadata& md, const double* raw, float* out) {
   for (std::size_t j = 0; j < kConditions2.size(); ++j) {
-    out[j] = static_cast<float>((raw[j] - md.condition_min[j]) * md.condition_scale[j] - 1.0);
+    const double x = std::min(std::max(raw[j], md.condition_min[j]), md.condition_max[j]);
+    out[j] = static_cast<float>((x - md.condition_min[j]) * md.condition_scale[j] - 1.0);
   }
 }
 
@@ -240,6 +243,7 @@ void scale_conditions(const ModelMetadata& md, const double* raw, float* out) {
 struct Row2 {
   FourVector cluster;
   double M = 0.0;
+  detail::BoostAxis axis{};  ///< boost_axis(cluster), computed once for the frame and the decay
   DecayFrame frame;
 };
 
@@ -255,7 +259,8 @@ bool valid_row2(const DecayInput2& in, std::size_t i, DecayStatus& status, Row2&
   const double* q = in.constituent1 + 4 * i;
   row.cluster = FourVector{c[0], c[1], c[2], c[3]};
   try {  // the cluster passed valid_row: only the constituent is left to check
-    row.frame = detail::decay_frame_unchecked(row.cluster, row.M, FourVector{q[0], q[1], q[2], q[3]});
+    row.axis = detail::boost_axis(row.cluster);
+    row.frame = detail::decay_frame_unchecked(row.cluster, row.M, row.axis, FourVector{q[0], q[1], q[2], q[3]});
   } catch (const KinematicsError&) {
     return false;
   }
@@ -622,11 +627,11 @@ std::size_t Decayer::decay2(const DecayInput2& in, const DecayOutput2& out) cons
       fail(i, s);
       continue;
     }
-    const double* c = in.clusters + 4 * i;
     const std::int32_t* pid = in.constituent_pid + 2 * i;
     const std::uint8_t* pert = in.perturbative + 2 * i;
+    // |p| is the axis' (the same sum of squares, the same sqrt as raw_conditions2)
     const double raw[d] = {std::log(row.M),
-                           std::log1p(std::sqrt(c[1] * c[1] + c[2] * c[2] + c[3] * c[3])),
+                           std::log1p(row.axis.p),
                            row.frame.cos_alpha,
                            static_cast<double>(pert[0]),
                            static_cast<double>(pert[1]),
@@ -657,7 +662,7 @@ std::size_t Decayer::decay2(const DecayInput2& in, const DecayOutput2& out) cons
     const double dir[3] = {u[0] * f.x[0] + u[1] * f.y[0] + u[2] * f.z[0], u[0] * f.x[1] + u[1] * f.y[1] + u[2] * f.z[1],
                            u[0] * f.x[2] + u[1] * f.y[2] + u[2] * f.z[2]};
     // hadron 1 (mass m1) along u, hadron 2 (m2) back to back; no flip
-    const DecayProducts p = detail::two_body_decay_along_unchecked(row.cluster, row.M, in.m1[i], in.m2[i], dir);
+    const DecayProducts p = detail::two_body_decay_along_unchecked(row.cluster, row.M, row.axis, in.m1[i], in.m2[i], dir);
     double* h1 = out.h1 + 4 * i;
     double* h2 = out.h2 + 4 * i;
     h1[0] = p.first.e, h1[1] = p.first.px, h1[2] = p.first.py, h1[3] = p.first.pz;

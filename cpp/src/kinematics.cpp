@@ -4,6 +4,13 @@
 #include <sstream>
 
 namespace hadml {
+
+detail::BoostAxis detail::boost_axis(const FourVector& frame) {
+  const double p = std::sqrt(frame.px * frame.px + frame.py * frame.py + frame.pz * frame.pz);
+  if (p == 0.0) return {0.0, 0.0, 1.0, 0.0};
+  return {frame.px / p, frame.py / p, frame.pz / p, p};
+}
+
 namespace {
 
 bool finite(const FourVector& p) {
@@ -23,15 +30,8 @@ void require_finite(const FourVector& p, const char* what) {
   }
 }
 
-struct Axis {
-  double nx, ny, nz, p;  // unit vector along the frame momentum and |p|
-};
-
-Axis axis_of(const FourVector& frame) {
-  const double p = std::sqrt(frame.px * frame.px + frame.py * frame.py + frame.pz * frame.pz);
-  if (p == 0.0) return {0.0, 0.0, 1.0, 0.0};
-  return {frame.px / p, frame.py / p, frame.pz / p, p};
-}
+using Axis = detail::BoostAxis;  // unit vector along the frame momentum and |p|
+Axis axis_of(const FourVector& frame) { return detail::boost_axis(frame); }
 
 // Boost of (e, k) with invariant mass m along the axis by a frame of energy E, momentum s*P and
 // mass M (s = +1: rest -> lab, s = -1: lab -> rest). Cancellation-free: when the naive numerator
@@ -218,13 +218,12 @@ DecayProducts detail::two_body_decay_unchecked(const FourVector& cluster, double
   return {boost(q1, m1, cluster.e, ax, M, +1.0), boost(q2, m2, cluster.e, ax, M, +1.0)};
 }
 
-DecayProducts detail::two_body_decay_along_unchecked(const FourVector& cluster, double M, double m1,
-                                                     double m2, const double dir[3]) {
+DecayProducts detail::two_body_decay_along_unchecked(const FourVector& cluster, double M, const BoostAxis& ax,
+                                                     double m1, double m2, const double dir[3]) {
   const double p = rest_momentum(M, m1, m2);
   const double qx = p * dir[0], qy = p * dir[1], qz = p * dir[2];
   const FourVector q1{std::sqrt(m1 * m1 + p * p), qx, qy, qz};
   const FourVector q2{std::sqrt(m2 * m2 + p * p), -qx, -qy, -qz};
-  const Axis ax = axis_of(cluster);
   return {boost(q1, m1, cluster.e, ax, M, +1.0), boost(q2, m2, cluster.e, ax, M, +1.0)};
 }
 
@@ -276,17 +275,17 @@ DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1
   require_finite(cluster, "cluster");
   const double M = mass(cluster);
   require_frame(cluster, M, "cluster");
-  return detail::decay_frame_unchecked(cluster, M, constituent1);
+  return detail::decay_frame_unchecked(cluster, M, detail::boost_axis(cluster), constituent1);
 }
 
-DecayFrame detail::decay_frame_unchecked(const FourVector& cluster, double M, const FourVector& constituent1) {
+DecayFrame detail::decay_frame_unchecked(const FourVector& cluster, double M, const BoostAxis& ax,
+                                         const FourVector& constituent1) {
   require_finite(constituent1, "constituent 1");
   const double m2q = mass2(constituent1);
   if (!(constituent1.e > 0.0) || m2q < -1e-9 * constituent1.e * constituent1.e) {
     throw KinematicsError("constituent 1 must be time- or light-like with positive energy: " +
                           describe(constituent1));
   }
-  const Axis ax = axis_of(cluster);
   const FourVector q = boost(constituent1, std::sqrt(std::fmax(m2q, 0.0)), cluster.e, ax, M, -1.0);
   const Vec3 qv{q.px, q.py, q.pz};
   const double qn = norm(qv);

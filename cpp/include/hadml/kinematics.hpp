@@ -66,6 +66,13 @@ DecayProducts two_body_decay(const FourVector& cluster, double m1, double m2, do
                              double phi);
 
 namespace detail {
+/// A frame's boost axis: the unit vector along its momentum (lab z when at rest) and |p|. The
+/// decayer's hot loop computes it once per cluster and hands it to the *_unchecked functions.
+struct BoostAxis {
+  double nx, ny, nz, p;
+};
+BoostAxis boost_axis(const FourVector& frame);
+
 /// two_body_decay without its checks, for callers that validated the input themselves (the
 /// decayer's batches): cluster finite with E > 0, M = mass(cluster) > 0, masses 0 <= m1, m2 with
 /// m1 + m2 <= M, angles finite. Same arithmetic as two_body_decay, which calls it.
@@ -73,8 +80,8 @@ DecayProducts two_body_decay_unchecked(const FourVector& cluster, double M, doub
                                        double theta, double phi);
 /// The same with the m1 hadron's rest-frame direction given as a unit 3-vector (lab-parallel
 /// rest-frame axes): no angles, so no trigonometry (the hadml-2 decayer's hot loop).
-DecayProducts two_body_decay_along_unchecked(const FourVector& cluster, double M, double m1, double m2,
-                                             const double dir[3]);
+DecayProducts two_body_decay_along_unchecked(const FourVector& cluster, double M, const BoostAxis& axis,
+                                             double m1, double m2, const double dir[3]);
 }  // namespace detail
 
 struct DecayAngles {
@@ -106,7 +113,9 @@ DecayFrame decay_frame(const FourVector& cluster, const FourVector& constituent1
 namespace detail {
 /// decay_frame for a cluster its caller validated (finite, E > 0, M = mass(cluster) > 0): the
 /// constituent is still checked (KinematicsError). Same arithmetic as decay_frame, which calls it.
-DecayFrame decay_frame_unchecked(const FourVector& cluster, double M, const FourVector& constituent1);
+/// `axis` is boost_axis(cluster).
+DecayFrame decay_frame_unchecked(const FourVector& cluster, double M, const BoostAxis& axis,
+                                 const FourVector& constituent1);
 }  // namespace detail
 
 /// A direction u (any non-zero 3-vector, frame coordinates) as (theta, phi) in the lab-parallel

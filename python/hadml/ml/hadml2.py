@@ -18,7 +18,10 @@ Conditions (raw, per cluster), all invariant under rotations of the event, in th
     hadron1_mass, hadron2_mass   Herwig's masses of the two hadrons (species come first)
 
 Scaling: x_s = 2 (x - min) / (max - min) - 1, min/max from the training set except where the range
-is fixed (FIXED_RANGES), stored in the metadata.
+is fixed (FIXED_RANGES), stored in the metadata. A condition outside [min, max] is first clipped to
+it: the network is never asked to extrapolate (a 91.2 GeV model at 192 GeV sees clusters with twice
+the momentum it was trained on; Herwig's decay in the cluster rest frame does not depend on it, and
+an extrapolated network does).
 """
 
 from __future__ import annotations
@@ -103,8 +106,9 @@ class Scaler:
         return cls(lo, hi)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        """(x - min) * (2 / (max - min)) - 1: the C++ decayer's formula, operation for operation."""
-        return (x - self.minimum) * (2.0 / (self.maximum - self.minimum)) - 1.0
+        """(clip(x, min, max) - min) * (2 / (max - min)) - 1: the C++ decayer's formula, operation
+        for operation (NaN stays NaN)."""
+        return (np.clip(x, self.minimum, self.maximum) - self.minimum) * (2.0 / (self.maximum - self.minimum)) - 1.0
 
     def matches(self, other: Scaler) -> bool:
         return bool(np.array_equal(self.minimum, other.minimum) and np.array_equal(self.maximum, other.maximum))

@@ -52,6 +52,9 @@ def main() -> None:
     ap.add_argument("--select-forward", action="store_true",
                     help="cluster level: choose the epoch on the decay angle to the cluster's flight direction too "
                     "(train2.forward_distances: which hadron leads, hence the charge flow)")
+    ap.add_argument("--blind", default="",
+                    help="comma-separated conditions the generator does not see (e.g. log1p_cluster_p,cos_alpha: "
+                    "a decay in the cluster rest frame cannot know the cluster's lab momentum or flight direction)")
     a = ap.parse_args()
     if a.anchor_weight > 0 and not a.init:
         ap.error("--anchor-weight needs --init (the generator it anchors to)")
@@ -63,7 +66,8 @@ def main() -> None:
                           energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
-                          select_charge_flow=a.select_charge_flow, select_forward=a.select_forward),
+                          select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
+                          blind=tuple(a.blind.split(",")) if a.blind else ()),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)

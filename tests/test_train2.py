@@ -375,3 +375,40 @@ def test_frame_report_sees_the_angle_to_the_flight_direction() -> None:
     wrong = frame_report(u, table, splits=4)
     assert wrong["w1_cos_all"]["w1"] < 1e-12 and wrong["w1_cos_pert"]["w1"] < 1e-12
     assert wrong["w1_fwd_pert"]["ratio"] > 2 and wrong["w1_fwd_nonpert"]["w1"] == 0.0
+
+
+def test_a_blind_generator_ignores_its_blind_conditions_as_exported(tmp_path) -> None:
+    """--blind log1p_cluster_p,cos_alpha: after a fit (Adam, EMA) and through ONNX, the model's
+    direction does not move when only those conditions change, and does move with the others;
+    a start from a model that saw them forgets them; an unknown name is refused."""
+    import onnxruntime as ort
+
+    blind = ("log1p_cluster_p", "cos_alpha")
+    t = Trainer2(Settings("mem", output=str(tmp_path / "b"), epochs=2, threads=1, batch_size=256, ema=0.9,
+                          energy_weight=1.0, blind=blind), table=_labelled(300, seed=3))
+    t.fit()
+    path = t.export(tmp_path / "b.onnx")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    c, z = t.cond[:64].numpy(), t.noise(64).numpy()
+    moved = c.copy()
+    for name in blind:
+        moved[:, H.CONDITIONS.index(name)] = np.random.default_rng(1).uniform(-1, 1, 64)
+    other = c.copy()
+    other[:, H.CONDITIONS.index("log_cluster_mass")] *= -1.0
+    [a] = sess.run(None, {"conditions": c, "noise": z})
+    [b] = sess.run(None, {"conditions": moved, "noise": z})
+    [o] = sess.run(None, {"conditions": other, "noise": z})
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - o).max() > 1e-4
+    seeing = Trainer2(Settings("mem", output=str(tmp_path / "s"), epochs=1, threads=1, batch_size=256),
+                      table=_labelled(300, seed=3))
+    seeing.fit()
+    start = seeing.export(tmp_path / "s.onnx")
+    again = Trainer2(Settings("mem", output=str(tmp_path / "a"), threads=1, blind=blind), table=_labelled(300, seed=3))
+    again.start_from(start)
+    with torch.no_grad():
+        d = again.G(torch.as_tensor(c), torch.as_tensor(z)) - again.G(torch.as_tensor(moved), torch.as_tensor(z))
+    assert float(d.abs().max()) == 0.0
+    with pytest.raises(ValueError, match="blind condition.*'cluster_pt'.*not hadml-2 conditions"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, blind=("cluster_pt",)),
+                 table=_labelled(300, seed=3))

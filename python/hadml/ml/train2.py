@@ -63,12 +63,35 @@ def arrays(table: ClusterTable) -> Arrays:
 
 
 class Generator(nn.Module):
-    """(scaled conditions, noise) -> unbounded 3-vector v; direction = v / |v|."""
+    """(scaled conditions, noise) -> unbounded 3-vector v; direction = v / |v|.
 
-    def __init__(self, noise_dim: int, hidden: int, layers: int):
+    ``blind``: conditions the network does not see. Their columns of the first layer are zero and
+    their gradient is zeroed, so no optimiser moves them: the exported ONNX graph takes every
+    condition (the decayer's interface is unchanged) and its output does not depend on these."""
+
+    def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = ()):
         super().__init__()
         self.noise_dim = noise_dim
+        unknown = [b for b in blind if b not in H.CONDITIONS]
+        if unknown:
+            raise ValueError(f"blind condition(s) {unknown}: not hadml-2 conditions ({', '.join(H.CONDITIONS)})")
+        self.blind = tuple(blind)
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False), nn.Linear(hidden, 3))
+        first = self.net[0]
+        assert isinstance(first, nn.Linear)
+        keep = torch.ones(hidden, len(H.CONDITIONS) + noise_dim)
+        keep[:, [H.CONDITIONS.index(b) for b in self.blind]] = 0.0
+        self.register_buffer("_keep", keep, persistent=False)
+        if self.blind:
+            first.weight.register_hook(lambda g: g * self._keep)
+        self.apply_blind()
+
+    @torch.no_grad()
+    def apply_blind(self) -> None:
+        """Zero the first layer's columns of the blind conditions (after loading other weights)."""
+        first = self.net[0]
+        assert isinstance(first, nn.Linear)
+        first.weight.mul_(self._keep)
 
     def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([conditions, noise], dim=1))
@@ -111,6 +134,10 @@ class Settings:
     # cluster level: the epoch is also chosen on the decay angle to the cluster's flight direction
     # (``forward_distances``: what makes hadron 1 the leading one, and so the charge flow)
     select_forward: bool = False
+    # conditions the generator does not see (``Generator(blind=...)``): a cluster decays in its rest
+    # frame, and Herwig's decay there cannot depend on how fast the cluster moves
+    # (log1p_cluster_p) or where it flies relative to its constituent (cos_alpha)
+    blind: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -484,7 +511,7 @@ class Trainer2:
         self.domain = H.Domain.of(tr.table.parton_pid, tr.table.hadron_pid, M)
         self.cond = torch.as_tensor(self.scaler.transform(tr.raw), dtype=torch.float32)
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
-        self.G = Generator(s.noise_dim, s.hidden, s.layers)
+        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
@@ -544,8 +571,9 @@ class Trainer2:
         except RuntimeError as err:  # other layer names or widths
             raise ValueError(f"{checkpoint}: its generator is not this one (hidden {self.s.hidden}, "
                              f"layers {self.s.layers}, noise {self.s.noise_dim}): {err}") from None
+        self.G.apply_blind()  # a start that saw a condition this fit is blind to forgets it
         if self.G_ema is not None:
-            self.G_ema.module.load_state_dict(ck["generator"])
+            self.G_ema.module.load_state_dict(self.G.state_dict())
         self.G0 = copy.deepcopy(self.G).requires_grad_(False)
 
     def start_isotropic(self, steps: int = 2000, lr: float = 1e-3) -> dict[str, float]:
@@ -655,7 +683,8 @@ class Trainer2:
     def metadata(self) -> dict[str, str]:
         return H.make_metadata(self.scaler, self.s.noise_dim, __version__,
                                f"{self.strategy.mode}-level fit; {self.sample_text}; split seed {self.s.split_seed} "
-                               f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation",
+                               f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation"
+                               + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

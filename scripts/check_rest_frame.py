@@ -10,6 +10,7 @@ means of cos theta*, cos phi* and cos 2 phi* with their standard errors, and the
 
     python scripts/check_rest_frame.py samples/lep91_nominal.clusters
 """
+import itertools
 import sys
 
 import numpy as np
@@ -35,7 +36,7 @@ for cname, cm in classes.items():
     for bname, (x, edges) in bins.items():
         for oname, o in obs.items():
             means, errs = [], []
-            for lo, hi in zip(edges[:-1], edges[1:]):
+            for lo, hi in itertools.pairwise(edges):
                 m = cm & (x >= lo) & (x < hi)
                 if m.sum() < 50:
                     continue
@@ -45,5 +46,5 @@ for cname, cm in classes.items():
             w = 1 / e**2
             avg = np.sum(w * mu) / np.sum(w)
             chi2 = float(np.sum(((mu - avg) / e) ** 2))
-            row = " ".join(f"{m_:+.3f}({e_:.3f})" for m_, e_ in zip(mu, e))
+            row = " ".join(f"{m_:+.3f}({e_:.3f})" for m_, e_ in zip(mu, e, strict=True))
             print(f"  {oname:10s} vs {bname:9s} chi2/ndf {chi2:6.1f}/{len(mu) - 1}: {row}")

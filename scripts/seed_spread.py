@@ -23,7 +23,7 @@ for k in runs[0]["charge_flow"]:
     print(f"pull {k:11s} " + " ".join(f"{x:+10.2f}" for x in v) + f"   mean {sum(v) / len(v):+.2f}")
 v = [r["auc"][0] for r in runs]
 print(f"{'AUC':16s} " + " ".join(f"{x:10.3f}" for x in v))
-for n, r in zip(names, runs):
+for n, r in zip(names, runs, strict=True):
     miss = [k for k, x in rows.items() if x[names.index(n)] > 1.5]
     miss += [f"pull {k}" for k, c in r["charge_flow"].items() if abs(c["pull"]) > 3]
     miss += ["AUC"] if r["auc"][0] > 0.52 else []

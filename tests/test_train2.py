@@ -409,6 +409,6 @@ def test_a_blind_generator_ignores_its_blind_conditions_as_exported(tmp_path) ->
     with torch.no_grad():
         d = again.G(torch.as_tensor(c), torch.as_tensor(z)) - again.G(torch.as_tensor(moved), torch.as_tensor(z))
     assert float(d.abs().max()) == 0.0
-    with pytest.raises(ValueError, match="blind condition.*'cluster_pt'.*not hadml-2 conditions"):
+    with pytest.raises(ValueError, match=r"blind condition.*'cluster_pt'.*not hadml-2 conditions"):
         Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, blind=("cluster_pt",)),
                  table=_labelled(300, seed=3))

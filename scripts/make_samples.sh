@@ -25,4 +25,7 @@ run lep91_nominal 9101
 run lep91_clsmr0 9102 "set $CLSMR 0"
 run lep91_clsmr2 9103 "set $CLSMR 2"
 run lep192_nominal 9104 "set $ENERGY 192"
+# a second nominal sample no fit ever reads: the judge of the cluster-level closure on events
+# independent of the training sample (its test split alone fluctuates; docs/hadml2.md, 2026-12-07)
+run lep91_nominal_b 9105
 echo "== $(date +%T) done"

@@ -55,6 +55,9 @@ def main() -> None:
     ap.add_argument("--blind", default="",
                     help="comma-separated conditions the generator does not see (e.g. log1p_cluster_p,cos_alpha: "
                     "a decay in the cluster rest frame cannot know the cluster's lab momentum or flight direction)")
+    ap.add_argument("--flat-azimuth", action="store_true",
+                    help="the azimuth about constituent 1 flat by construction (Herwig's ClusterDecayer draws it "
+                    "flat); one noise value becomes the angle, inside the exported graph")
     a = ap.parse_args()
     if a.anchor_weight > 0 and not a.init:
         ap.error("--anchor-weight needs --init (the generator it anchors to)")
@@ -67,7 +70,7 @@ def main() -> None:
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
-                          blind=tuple(a.blind.split(",")) if a.blind else ()),
+                          blind=tuple(a.blind.split(",")) if a.blind else (), flat_azimuth=a.flat_azimuth),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)

@@ -412,3 +412,41 @@ def test_a_blind_generator_ignores_its_blind_conditions_as_exported(tmp_path) ->
     with pytest.raises(ValueError, match=r"blind condition.*'cluster_pt'.*not hadml-2 conditions"):
         Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, blind=("cluster_pt",)),
                  table=_labelled(300, seed=3))
+
+
+def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
+    """--flat-azimuth: through ONNX Runtime the last noise value only turns the direction about the
+    frame's z axis (u_z and the length stay, the azimuth moves by psi = pi (1 + erf(z / sqrt 2))),
+    and phi* of many draws for one cluster is flat although the network alone is not; a generator
+    without the option is not flat (the check can fail)."""
+    import math
+
+    import onnxruntime as ort
+
+    def fitted(flat: bool, name: str):
+        t = Trainer2(Settings("mem", output=str(tmp_path / name), epochs=1, threads=1, batch_size=256,
+                              energy_weight=1.0, flat_azimuth=flat), table=_labelled(300, seed=3))
+        t.fit()
+        return t, ort.InferenceSession(str(t.export(tmp_path / f"{name}.onnx")), providers=["CPUExecutionProvider"])
+
+    t, sess = fitted(True, "f")
+    n = 20000
+    c = np.repeat(t.cond[:1].numpy(), n, axis=0)
+    z = t.noise(n).numpy()
+    turned = z.copy()
+    turned[:, -1] = np.random.default_rng(2).normal(size=n)
+    [a] = sess.run(None, {"conditions": c, "noise": z})
+    [b] = sess.run(None, {"conditions": c, "noise": turned})
+    np.testing.assert_allclose(a[:, 2], b[:, 2], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1), rtol=1e-5)
+    psi = lambda x: math.pi * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))  # noqa: E731
+    dphi = np.angle(np.exp(1j * (np.arctan2(b[:, 1], b[:, 0]) - np.arctan2(a[:, 1], a[:, 0])
+                                  - psi(turned[:, -1]) + psi(z[:, -1]))))
+    assert np.abs(dphi).max() < 1e-4
+    counts = np.histogram(np.arctan2(a[:, 1], a[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
+    chi2 = float(np.sum((counts - n / 10) ** 2 / (n / 10)))
+    assert chi2 < 40, chi2  # 9 degrees of freedom: flat
+    _, plain = fitted(False, "p")
+    [p] = plain.run(None, {"conditions": c, "noise": z})
+    counts = np.histogram(np.arctan2(p[:, 1], p[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
+    assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) > 100  # a network alone is not flat

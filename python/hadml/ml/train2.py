@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,22 +68,35 @@ class Generator(nn.Module):
 
     ``blind``: conditions the network does not see. Their columns of the first layer are zero and
     their gradient is zeroed, so no optimiser moves them: the exported ONNX graph takes every
-    condition (the decayer's interface is unchanged) and its output does not depend on these."""
+    condition (the decayer's interface is unchanged) and its output does not depend on these.
 
-    def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = ()):
+    ``flat_azimuth``: the azimuth phi* about constituent 1's axis is flat by construction, as in
+    Herwig's ClusterDecayer (smeared direction rotated by rnd() * 2 pi about the constituent; the
+    isotropic case flat in phi). The last noise value z is not seen by the network (its column is
+    held at zero as a blind condition's) and becomes the angle psi = pi (1 + erf(z / sqrt 2)),
+    uniform in [0, 2 pi); v is rotated by psi about the frame's z axis. Inside the exported graph
+    (Erf, Cos, Sin): the decayer's noise, from Herwig's random generator, stays the only input."""
+
+    def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = (),
+                 flat_azimuth: bool = False):
         super().__init__()
         self.noise_dim = noise_dim
         unknown = [b for b in blind if b not in H.CONDITIONS]
         if unknown:
             raise ValueError(f"blind condition(s) {unknown}: not hadml-2 conditions ({', '.join(H.CONDITIONS)})")
         self.blind = tuple(blind)
+        self.flat_azimuth = bool(flat_azimuth)
+        if self.flat_azimuth and noise_dim < 2:
+            raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False), nn.Linear(hidden, 3))
         first = self.net[0]
         assert isinstance(first, nn.Linear)
         keep = torch.ones(hidden, len(H.CONDITIONS) + noise_dim)
         keep[:, [H.CONDITIONS.index(b) for b in self.blind]] = 0.0
+        if self.flat_azimuth:
+            keep[:, -1] = 0.0  # the azimuth's noise value: not the network's
         self.register_buffer("_keep", keep, persistent=False)
-        if self.blind:
+        if self.blind or self.flat_azimuth:
             first.weight.register_hook(lambda g: g * self._keep)
         self.apply_blind()
 
@@ -91,10 +105,17 @@ class Generator(nn.Module):
         """Zero the first layer's columns of the blind conditions (after loading other weights)."""
         first = self.net[0]
         assert isinstance(first, nn.Linear)
-        first.weight.mul_(self._keep)
+        keep = self._keep
+        assert isinstance(keep, torch.Tensor)
+        first.weight.mul_(keep)
 
     def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([conditions, noise], dim=1))
+        v = self.net(torch.cat([conditions, noise], dim=1))
+        if not self.flat_azimuth:
+            return v
+        psi = math.pi * (1.0 + torch.erf(noise[:, -1:] * (1.0 / math.sqrt(2.0))))
+        c, s = torch.cos(psi), torch.sin(psi)
+        return torch.cat([c * v[:, :1] - s * v[:, 1:2], s * v[:, :1] + c * v[:, 1:2], v[:, 2:]], dim=1)
 
 
 @dataclass
@@ -138,6 +159,8 @@ class Settings:
     # frame, and Herwig's decay there cannot depend on how fast the cluster moves
     # (log1p_cluster_p) or where it flies relative to its constituent (cos_alpha)
     blind: tuple[str, ...] = ()
+    # the azimuth about constituent 1 flat by construction (``Generator(flat_azimuth=True)``)
+    flat_azimuth: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -511,7 +534,7 @@ class Trainer2:
         self.domain = H.Domain.of(tr.table.parton_pid, tr.table.hadron_pid, M)
         self.cond = torch.as_tensor(self.scaler.transform(tr.raw), dtype=torch.float32)
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
-        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind)
+        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
@@ -684,7 +707,8 @@ class Trainer2:
         return H.make_metadata(self.scaler, self.s.noise_dim, __version__,
                                f"{self.strategy.mode}-level fit; {self.sample_text}; split seed {self.s.split_seed} "
                                f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation"
-                               + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else ""),
+                               + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
+                               + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

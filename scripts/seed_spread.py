@@ -15,7 +15,9 @@ runs = [json.loads((Path(d) / "hadml2.json").read_text()) for d in sys.argv[1:]]
 names = [Path(d).name for d in sys.argv[1:]]
 print(f"{'':16s} " + " ".join(f"{n[-10:]:>10s}" for n in names) + "   min-max")
 rows = {k: [r["w1_ratios"][k] for r in runs] for k in runs[0]["w1_ratios"]}
-rows |= {k: [r["frame"][k]["ratio"] for r in runs] for k in runs[0]["frame"]}
+# a frame row without a ratio (a delta in Herwig: ClSmrLight 0's perturbative cos theta*) reads nan
+rows |= {k: [float("nan") if r["frame"][k]["ratio"] is None else r["frame"][k]["ratio"] for r in runs]
+         for k in runs[0]["frame"]}
 for k, v in rows.items():
     print(f"{k:16s} " + " ".join(f"{x:10.2f}" for x in v) + f"   {min(v):.2f}-{max(v):.2f}")
 for k in runs[0]["charge_flow"]:

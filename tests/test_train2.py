@@ -446,6 +446,12 @@ def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
     counts = np.histogram(np.arctan2(a[:, 1], a[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
     chi2 = float(np.sum((counts - n / 10) ** 2 / (n / 10)))
     assert chi2 < 40, chi2  # 9 degrees of freedom: flat
+    # a later fit starts from the exported model (its rotation's constants are no weights)
+    again = Trainer2(Settings("mem", output=str(tmp_path / "a"), threads=1, flat_azimuth=True), table=_labelled(300, seed=3))
+    again.start_from(tmp_path / "f.onnx")
+    with torch.no_grad():
+        np.testing.assert_allclose(again.G(torch.as_tensor(c[:64]), torch.as_tensor(z[:64])).numpy(), a[:64],
+                                   rtol=1e-5, atol=1e-6)
     _, plain = fitted(False, "p")
     [p] = plain.run(None, {"conditions": c, "noise": z})
     counts = np.histogram(np.arctan2(p[:, 1], p[:, 0]), bins=10, range=(-math.pi, math.pi))[0]

@@ -507,13 +507,15 @@ def _axes(table: ClusterTable) -> np.ndarray:
 
 def _onnx_checkpoint(path: str | Path) -> dict[str, Any]:
     """An exported hadml-2 generator read back as a checkpoint: its weights (the ONNX initializers
-    keep the torch parameter names) and its recorded condition scaling."""
+    keep the torch parameter names: ``net.*``; the graph's other constants, e.g. those of
+    ``flat_azimuth``'s rotation, are no weights) and its recorded condition scaling."""
     import onnx
     from onnx import numpy_helper
 
     model = onnx.load(str(path))
     info = H.parse_metadata({e.key: e.value for e in model.metadata_props}, str(path))
-    weights = {i.name: torch.as_tensor(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
+    weights = {i.name: torch.as_tensor(numpy_helper.to_array(i).copy()) for i in model.graph.initializer
+               if i.name.startswith("net.")}
     return {"generator": weights, "scaler_min": info.scaler.minimum, "scaler_max": info.scaler.maximum}
 
 

@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--flat-azimuth", action="store_true",
                     help="the azimuth about constituent 1 flat by construction (Herwig's ClusterDecayer draws it "
                     "flat); one noise value becomes the angle, inside the exported graph")
+    ap.add_argument("--activation", choices=("leaky_relu", "silu"), default="leaky_relu",
+                    help="the generator's activation (silu: a smooth map of the noise)")
     a = ap.parse_args()
     if a.anchor_weight > 0 and not a.init:
         ap.error("--anchor-weight needs --init (the generator it anchors to)")
@@ -70,7 +72,8 @@ def main() -> None:
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
-                          blind=tuple(a.blind.split(",")) if a.blind else (), flat_azimuth=a.flat_azimuth),
+                          blind=tuple(a.blind.split(",")) if a.blind else (), flat_azimuth=a.flat_azimuth,
+                          activation=a.activation),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)

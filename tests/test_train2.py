@@ -456,3 +456,26 @@ def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
     [p] = plain.run(None, {"conditions": c, "noise": z})
     counts = np.histogram(np.arctan2(p[:, 1], p[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
     assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) > 100  # a network alone is not flat
+
+
+def test_a_silu_generator_exports_what_torch_computes(tmp_path) -> None:
+    """--activation silu: the exported graph gives the trainer's directions (no LeakyReLU left in
+    it), the metadata says so; an unknown activation is refused by name."""
+    import onnx
+    import onnxruntime as ort
+
+    from hadml.blocks.networks import mlp
+
+    t = Trainer2(Settings("mem", output=str(tmp_path / "s"), epochs=1, threads=1, batch_size=256,
+                          energy_weight=1.0, activation="silu"), table=_labelled(300, seed=3))
+    t.fit()
+    path = t.export(tmp_path / "s.onnx")
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "LeakyRelu" not in ops and "Sigmoid" in ops, ops
+    c, z = t.cond[:64].numpy(), t.noise(64).numpy()
+    [a] = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"conditions": c, "noise": z})
+    with torch.no_grad():
+        np.testing.assert_allclose(t.G(torch.as_tensor(c), torch.as_tensor(z)).numpy(), a, rtol=1e-5, atol=1e-6)
+    assert "silu generator" in t.metadata()["hadml.training_sample"]
+    with pytest.raises(ValueError, match="activation 'tanh'"):
+        mlp(3, 4, 1, False, activation="tanh")

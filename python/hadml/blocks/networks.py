@@ -6,15 +6,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+ACTIVATIONS = ("leaky_relu", "silu")
 
-def mlp(n_in: int, hidden: int, layers: int, batch_norm: bool, slope: float = 0.2) -> list[nn.Module]:
+
+def mlp(n_in: int, hidden: int, layers: int, batch_norm: bool, slope: float = 0.2,
+        activation: str = "leaky_relu") -> list[nn.Module]:
+    """``activation``: "leaky_relu" (negative slope ``slope``) or "silu" (smooth: a generator's
+    density from it has no kinks where a piecewise-linear map folds the noise)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation {activation!r}: one of {', '.join(ACTIVATIONS)}")
     mods: list[nn.Module] = []
     d = n_in
     for _ in range(layers):
         mods.append(nn.Linear(d, hidden))
         if batch_norm:
             mods.append(nn.BatchNorm1d(hidden))
-        mods.append(nn.LeakyReLU(slope))
+        mods.append(nn.LeakyReLU(slope) if activation == "leaky_relu" else nn.SiLU())
         d = hidden
     return mods
 

@@ -78,7 +78,7 @@ class Generator(nn.Module):
     (Erf, Cos, Sin): the decayer's noise, from Herwig's random generator, stays the only input."""
 
     def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = (),
-                 flat_azimuth: bool = False):
+                 flat_azimuth: bool = False, activation: str = "leaky_relu"):
         super().__init__()
         self.noise_dim = noise_dim
         unknown = [b for b in blind if b not in H.CONDITIONS]
@@ -88,7 +88,8 @@ class Generator(nn.Module):
         self.flat_azimuth = bool(flat_azimuth)
         if self.flat_azimuth and noise_dim < 2:
             raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
-        self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False), nn.Linear(hidden, 3))
+        self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False, activation=activation),
+                                 nn.Linear(hidden, 3))
         first = self.net[0]
         assert isinstance(first, nn.Linear)
         keep = torch.ones(hidden, len(H.CONDITIONS) + noise_dim)
@@ -161,6 +162,8 @@ class Settings:
     blind: tuple[str, ...] = ()
     # the azimuth about constituent 1 flat by construction (``Generator(flat_azimuth=True)``)
     flat_azimuth: bool = False
+    # the generator's activation (``blocks.networks.mlp``): "leaky_relu" or "silu"
+    activation: str = "leaky_relu"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -536,7 +539,7 @@ class Trainer2:
         self.domain = H.Domain.of(tr.table.parton_pid, tr.table.hadron_pid, M)
         self.cond = torch.as_tensor(self.scaler.transform(tr.raw), dtype=torch.float32)
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
-        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth)
+        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth, s.activation)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
@@ -710,7 +713,8 @@ class Trainer2:
                                f"{self.strategy.mode}-level fit; {self.sample_text}; split seed {self.s.split_seed} "
                                f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation"
                                + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
-                               + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else ""),
+                               + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
+                               + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

@@ -18,7 +18,7 @@ RES = ROOT / "docs" / "results" / "hadml2"
 AUC_BAR, W1_BAR, PULL_BAR = 0.52, 1.5, 3.0
 
 # (directory, title, what is judged, commands); the commands are scripts/results.sh's
-CO = "log_cluster_mass,log1p_cluster_p,cos_alpha,hadron1_mass,hadron2_mass"
+CO = "class-only"  # hadml.ml.hadml2.blind_conditions
 FITS = [
     ("closure_cluster", "Closure, cluster level (the shipped nominal model), test split",
      "`models/hadml_lep91_nominal.onnx` on the nominal sample's test split (Herwig's own decays of the same clusters). "

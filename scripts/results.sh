@@ -20,7 +20,7 @@ for s in lep91_nominal lep91_nominal_b lep91_clsmr0 lep91_clsmr2 lep192_nominal;
 done
 
 # the conditions a decay in Herwig's ClusterDecayer cannot depend on (docs/hadml2.md, 2026-12-07)
-CLASS_ONLY=log_cluster_mass,log1p_cluster_p,cos_alpha,hadron1_mass,hadron2_mass
+CLASS_ONLY=class-only  # hadml.ml.hadml2.blind_conditions: all but the constituents' class
 if [ "${TRAIN:-0}" = 1 ]; then
   # the shipped models (models/) are refitted only with TRAIN_SHIPPED=1; the others always with TRAIN=1
   if [ "${TRAIN_SHIPPED:-0}" = 1 ]; then

@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from hadml.blocks.networks import ACTIVATIONS
+from hadml.ml.hadml2 import CLASS_ONLY, blind_conditions
 from hadml.ml.train2 import ANCHOR_CLUSTERS, ClusterLevel, EventLevel, Settings, Trainer2
 
 
@@ -54,13 +56,19 @@ def main() -> None:
                     "(train2.forward_distances: which hadron leads, hence the charge flow)")
     ap.add_argument("--blind", default="",
                     help="comma-separated conditions the generator does not see (e.g. log1p_cluster_p,cos_alpha: "
-                    "a decay in the cluster rest frame cannot know the cluster's lab momentum or flight direction)")
+                    "a decay in the cluster rest frame cannot know the cluster's lab momentum or flight direction), "
+                    f"or {CLASS_ONLY}: all but the constituents' perturbative flags and flavour classes "
+                    "(what Herwig's ClusterDecayer draws the direction from)")
     ap.add_argument("--flat-azimuth", action="store_true",
                     help="the azimuth about constituent 1 flat by construction (Herwig's ClusterDecayer draws it "
                     "flat); one noise value becomes the angle, inside the exported graph")
-    ap.add_argument("--activation", choices=("leaky_relu", "silu"), default="leaky_relu",
+    ap.add_argument("--activation", choices=ACTIVATIONS, default="leaky_relu",
                     help="the generator's activation (silu: a smooth map of the noise)")
     a = ap.parse_args()
+    try:
+        blind = blind_conditions(a.blind)
+    except ValueError as e:
+        ap.error(f"--blind: {e}")
     if a.anchor_weight > 0 and not a.init:
         ap.error("--anchor-weight needs --init (the generator it anchors to)")
     out = Path(a.out)
@@ -72,7 +80,7 @@ def main() -> None:
                           batch_size=a.batch_size, target=a.target, pairs=a.pairs,
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
-                          blind=tuple(a.blind.split(",")) if a.blind else (), flat_azimuth=a.flat_azimuth,
+                          blind=blind, flat_azimuth=a.flat_azimuth,
                           activation=a.activation),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":

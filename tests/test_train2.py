@@ -414,6 +414,18 @@ def test_a_blind_generator_ignores_its_blind_conditions_as_exported(tmp_path) ->
                  table=_labelled(300, seed=3))
 
 
+def test_blind_class_only_is_every_condition_but_the_constituents_class() -> None:
+    """--blind class-only (scripts/results.sh's fits): blind to the cluster's mass, momentum, flight
+    angle and the hadron masses, seeing the flags and flavours; names checked once, in hadml2."""
+    assert H.blind_conditions(H.CLASS_ONLY) == ("log_cluster_mass", "log1p_cluster_p", "cos_alpha",
+                                                "hadron1_mass", "hadron2_mass")
+    assert set(H.blind_conditions(H.CLASS_ONLY)).isdisjoint(H.CLASS_CONDITIONS)
+    assert H.blind_conditions(" cos_alpha, pert1 ") == ("cos_alpha", "pert1")
+    assert H.blind_conditions("") == ()
+    with pytest.raises(ValueError, match=r"'class_only'.*not hadml-2 conditions"):
+        H.blind_conditions("class_only")
+
+
 def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
     """--flat-azimuth: through ONNX Runtime the last noise value only turns the direction about the
     frame's z axis (u_z and the length stay, the azimuth moves by psi = pi (1 + erf(z / sqrt 2))),

@@ -56,6 +56,26 @@ CONDITIONS = [
 FIXED_RANGES = {"cos_alpha": (-1.0, 1.0), "pert1": (0.0, 1.0), "pert2": (0.0, 1.0),
                 "flavour1": (0.0, 4.0), "flavour2": (0.0, 4.0)}
 FLAVOUR_CLASSES = ["light", "s", "c", "b", "diquark"]
+# Herwig's ClusterDecayer draws the decay direction from the constituents' class alone (their
+# perturbative flags and flavour), before the species: a "class-only" generator is blind to the rest.
+CLASS_CONDITIONS = ("pert1", "pert2", "flavour1", "flavour2")
+CLASS_ONLY = "class-only"
+
+
+def check_blind(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The names as a tuple; ValueError naming those that are not hadml-2 conditions."""
+    unknown = [n for n in names if n not in CONDITIONS]
+    if unknown:
+        raise ValueError(f"blind condition(s) {unknown}: not hadml-2 conditions ({', '.join(CONDITIONS)})")
+    return tuple(names)
+
+
+def blind_conditions(spec: str) -> tuple[str, ...]:
+    """``--blind``'s value as condition names: comma-separated names, or ``class-only`` (every
+    condition but the constituents' class, ``CLASS_CONDITIONS``)."""
+    if spec.strip() == CLASS_ONLY:
+        return tuple(c for c in CONDITIONS if c not in CLASS_CONDITIONS)
+    return check_blind([n.strip() for n in spec.split(",") if n.strip()])
 OUTPUT_NAMES = ["ux", "uy", "uz"]
 INPUT_CONDITIONS = "conditions"
 INPUT_NOISE = "noise"

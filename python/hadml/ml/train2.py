@@ -81,10 +81,7 @@ class Generator(nn.Module):
                  flat_azimuth: bool = False, activation: str = "leaky_relu"):
         super().__init__()
         self.noise_dim = noise_dim
-        unknown = [b for b in blind if b not in H.CONDITIONS]
-        if unknown:
-            raise ValueError(f"blind condition(s) {unknown}: not hadml-2 conditions ({', '.join(H.CONDITIONS)})")
-        self.blind = tuple(blind)
+        self.blind = H.check_blind(blind)
         self.flat_azimuth = bool(flat_azimuth)
         if self.flat_azimuth and noise_dim < 2:
             raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hadml.blocks.networks import ACTIVATIONS
 from hadml.ml.hadml2 import CLASS_ONLY, blind_conditions
-from hadml.ml.train2 import ANCHOR_CLUSTERS, ClusterLevel, EventLevel, Settings, Trainer2
+from hadml.ml.train2 import ANCHOR_CLUSTERS, HEADS, ClusterLevel, EventLevel, Settings, Trainer2
 
 
 def main() -> None:
@@ -64,7 +64,13 @@ def main() -> None:
                     "flat); one noise value becomes the angle, inside the exported graph")
     ap.add_argument("--activation", choices=ACTIVATIONS, default="leaky_relu",
                     help="the generator's activation (silu: a smooth map of the noise)")
+    ap.add_argument("--head", choices=HEADS, default="vector",
+                    help="the generator's output: vector (a 3-vector, direction v/|v|) or quantile (cos theta* "
+                    "from a learned monotone quantile function of one noise value, piecewise constant density "
+                    "in 128 intervals; needs --flat-azimuth)")
     a = ap.parse_args()
+    if a.head == "quantile" and not a.flat_azimuth:
+        ap.error("--head quantile draws cos theta* only: give --flat-azimuth too (the azimuth)")
     try:
         blind = blind_conditions(a.blind)
     except ValueError as e:
@@ -81,7 +87,7 @@ def main() -> None:
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                           blind=blind, flat_azimuth=a.flat_azimuth,
-                          activation=a.activation),
+                          activation=a.activation, head=a.head),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)

@@ -470,6 +470,43 @@ def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
     assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) > 100  # a network alone is not flat
 
 
+def test_the_quantile_head_draws_its_piecewise_constant_cos_theta_as_exported(tmp_path) -> None:
+    """--head quantile: through ONNX Runtime, cos theta* of one cluster is the piecewise-linear
+    quantile function of Phi(first noise value) that the softmax weights define (compared with the
+    quantiles computed here from the weights, for a fitted generator), unit vectors, phi* flat;
+    zero logits give the isotropic decay exactly (cos theta* = 2 Phi(z) - 1)."""
+    import math
+
+    import onnxruntime as ort
+
+    t = Trainer2(Settings("mem", output=str(tmp_path / "q"), epochs=1, threads=1, batch_size=256,
+                          energy_weight=1.0, flat_azimuth=True, head="quantile"), table=_labelled(300, seed=3))
+    t.fit()
+    sess = ort.InferenceSession(str(t.export(tmp_path / "q.onnx")), providers=["CPUExecutionProvider"])
+    n = 20000
+    c = np.repeat(t.cond[:1].numpy(), n, axis=0)
+    z = t.noise(n).numpy()
+    [a] = sess.run(None, {"conditions": c, "noise": z})
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
+    with torch.no_grad():
+        w = torch.softmax(t.G.net(torch.cat([t.cond[:1], torch.zeros(1, t.s.noise_dim)], dim=1)), dim=1)[0].numpy()
+    assert w.std() > 1e-4 * w.mean()  # the fit moved the weights off the isotropic start
+    knots = np.concatenate([[-1.0], -1.0 + 2.0 * np.cumsum(w.astype(np.float64))])
+    tq = 0.5 * (1 + np.vectorize(math.erf)(z[:, 0].astype(np.float64) / math.sqrt(2)))
+    expected = np.interp(tq, np.linspace(0.0, 1.0, len(w) + 1), knots)
+    np.testing.assert_allclose(a[:, 2], expected, rtol=0, atol=2e-5)
+    counts = np.histogram(np.arctan2(a[:, 1], a[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
+    assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) < 40  # 9 degrees of freedom: flat
+    # zero logits: every interval 2 / K wide, the isotropic decay
+    with torch.no_grad():
+        for p in t.G.net[-1].parameters():
+            p.zero_()
+        iso = t.G(torch.as_tensor(c[:1000]), torch.as_tensor(z[:1000])).numpy()
+    np.testing.assert_allclose(iso[:, 2], 2 * tq[:1000] - 1, atol=2e-6)
+    with pytest.raises(ValueError, match="quantile head.*flat_azimuth"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, head="quantile"), table=_labelled(300, seed=3))
+
+
 def test_a_silu_generator_exports_what_torch_computes(tmp_path) -> None:
     """--activation silu: the exported graph gives the trainer's directions (no LeakyReLU left in
     it), the metadata says so; an unknown activation is refused by name."""

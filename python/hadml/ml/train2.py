@@ -63,6 +63,12 @@ def arrays(table: ClusterTable) -> Arrays:
     return Arrays(raw, H.targets(frame, table.parton[:, 0], table.hadron[:, 0], table.hadron[:, 1]), table)
 
 
+# the generator's output: "vector" (an unbounded 3-vector, direction v / |v|) or "quantile" (cos theta*
+# as a learned monotone function of one noise value, ``Generator._quantile``; needs flat_azimuth)
+HEADS = ("vector", "quantile")
+QUANTILE_BINS = 128
+
+
 class Generator(nn.Module):
     """(scaled conditions, noise) -> unbounded 3-vector v; direction = v / |v|.
 
@@ -78,21 +84,29 @@ class Generator(nn.Module):
     (Erf, Cos, Sin): the decayer's noise, from Herwig's random generator, stays the only input."""
 
     def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = (),
-                 flat_azimuth: bool = False, activation: str = "leaky_relu"):
+                 flat_azimuth: bool = False, activation: str = "leaky_relu", head: str = "vector"):
         super().__init__()
         self.noise_dim = noise_dim
         self.blind = H.check_blind(blind)
         self.flat_azimuth = bool(flat_azimuth)
+        if head not in HEADS:
+            raise ValueError(f"generator head {head!r}: one of {', '.join(HEADS)}")
+        self.head = head
         if self.flat_azimuth and noise_dim < 2:
             raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
+        if head == "quantile" and not self.flat_azimuth:
+            raise ValueError("the quantile head draws cos theta* only: it needs flat_azimuth (the azimuth's noise value)")
+        width = QUANTILE_BINS if head == "quantile" else 3
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False, activation=activation),
-                                 nn.Linear(hidden, 3))
+                                 nn.Linear(hidden, width))
         first = self.net[0]
         assert isinstance(first, nn.Linear)
         keep = torch.ones(hidden, len(H.CONDITIONS) + noise_dim)
         keep[:, [H.CONDITIONS.index(b) for b in self.blind]] = 0.0
         if self.flat_azimuth:
             keep[:, -1] = 0.0  # the azimuth's noise value: not the network's
+        if head == "quantile":
+            keep[:, len(H.CONDITIONS):] = 0.0  # the network gives the quantile function; the noise is its argument
         self.register_buffer("_keep", keep, persistent=False)
         if self.blind or self.flat_azimuth:
             first.weight.register_hook(lambda g: g * self._keep)
@@ -107,8 +121,27 @@ class Generator(nn.Module):
         assert isinstance(keep, torch.Tensor)
         first.weight.mul_(keep)
 
+    @staticmethod
+    def _quantile(logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The quantile head: w = softmax(logits) are the probabilities of K = QUANTILE_BINS
+        consecutive cos theta* intervals of widths 2 w_k (so the density is 1 / (2 K w_k) on
+        interval k: piecewise constant, the isotropic decay exactly at w_k = 1 / K); the first noise
+        value z becomes t = Phi(z), uniform in [0, 1), and cos theta* = -1 + 2 sum_k w_k clip(K t - k, 0, 1)
+        is the quantile function at t (monotone, piecewise linear). Returned as the unit vector
+        (sin theta*, 0, cos theta*), which the flat azimuth then turns about z*."""
+        w = torch.softmax(logits, dim=1)
+        k = logits.shape[1]
+        t = 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
+        steps = torch.arange(k, dtype=logits.dtype, device=logits.device)
+        cos = 2.0 * (w * torch.clamp(t * k - steps, 0.0, 1.0)).sum(dim=1, keepdim=True) - 1.0
+        # sin theta* of the clipped cosine; its gradient is bounded away from the poles (1e-12)
+        sin = torch.sqrt(torch.clamp(1.0 - cos * cos, min=1e-12))
+        return torch.cat([sin, torch.zeros_like(sin), cos], dim=1)
+
     def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([conditions, noise], dim=1))
+        if self.head == "quantile":
+            v = self._quantile(v, noise[:, :1])
         if not self.flat_azimuth:
             return v
         psi = math.pi * (1.0 + torch.erf(noise[:, -1:] * (1.0 / math.sqrt(2.0))))
@@ -161,6 +194,8 @@ class Settings:
     flat_azimuth: bool = False
     # the generator's activation (``blocks.networks.mlp``): "leaky_relu" or "silu"
     activation: str = "leaky_relu"
+    # the generator's output (``Generator(head=...)``): "vector" or "quantile"
+    head: str = "vector"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -536,7 +571,7 @@ class Trainer2:
         self.domain = H.Domain.of(tr.table.parton_pid, tr.table.hadron_pid, M)
         self.cond = torch.as_tensor(self.scaler.transform(tr.raw), dtype=torch.float32)
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
-        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth, s.activation)
+        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth, s.activation, s.head)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
@@ -595,7 +630,7 @@ class Trainer2:
             self.G.load_state_dict(ck["generator"])
         except RuntimeError as err:  # other layer names or widths
             raise ValueError(f"{checkpoint}: its generator is not this one (hidden {self.s.hidden}, "
-                             f"layers {self.s.layers}, noise {self.s.noise_dim}): {err}") from None
+                             f"layers {self.s.layers}, noise {self.s.noise_dim}, head {self.s.head}): {err}") from None
         self.G.apply_blind()  # a start that saw a condition this fit is blind to forgets it
         if self.G_ema is not None:
             self.G_ema.module.load_state_dict(self.G.state_dict())
@@ -711,7 +746,9 @@ class Trainer2:
                                f"(train 80 %, validation 10 %, test 10 % of events); epoch selected on validation"
                                + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
                                + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
-                               + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else ""),
+                               + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else "")
+                               + ("; cos theta* from a learned quantile function of one noise value"
+                                  if self.s.head == "quantile" else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

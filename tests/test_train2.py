@@ -503,7 +503,7 @@ def test_the_quantile_head_draws_its_piecewise_constant_cos_theta_as_exported(tm
             p.zero_()
         iso = t.G(torch.as_tensor(c[:1000]), torch.as_tensor(z[:1000])).numpy()
     np.testing.assert_allclose(iso[:, 2], 2 * tq[:1000] - 1, atol=2e-6)
-    with pytest.raises(ValueError, match="quantile head.*flat_azimuth"):
+    with pytest.raises(ValueError, match=r"quantile head.*flat_azimuth"):
         Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, head="quantile"), table=_labelled(300, seed=3))
 
 

@@ -65,12 +65,16 @@ def main() -> None:
     ap.add_argument("--activation", choices=ACTIVATIONS, default="leaky_relu",
                     help="the generator's activation (silu: a smooth map of the noise)")
     ap.add_argument("--head", choices=HEADS, default="vector",
-                    help="the generator's output: vector (a 3-vector, direction v/|v|) or quantile (cos theta* "
-                    "from a learned monotone quantile function of one noise value, piecewise constant density "
-                    "in 128 intervals; needs --flat-azimuth)")
+                    help="the generator's output: vector (a 3-vector, direction v/|v|) or histogram (cos theta* "
+                    "drawn from a learned histogram of 100 fixed bins by its inverse CDF; needs --flat-azimuth)")
+    ap.add_argument("--likelihood-weight", type=float, default=0.0,
+                    help="cluster level, histogram head: weight of the negative log-likelihood of Herwig's "
+                    "cos theta* in G's loss (default 0)")
     a = ap.parse_args()
-    if a.head == "quantile" and not a.flat_azimuth:
-        ap.error("--head quantile draws cos theta* only: give --flat-azimuth too (the azimuth)")
+    if a.head == "histogram" and not a.flat_azimuth:
+        ap.error("--head histogram draws cos theta* only: give --flat-azimuth too (the azimuth)")
+    if a.likelihood_weight > 0 and (a.head != "histogram" or a.strategy != "cluster"):
+        ap.error("--likelihood-weight needs --head histogram and the cluster strategy (labelled decays)")
     try:
         blind = blind_conditions(a.blind)
     except ValueError as e:
@@ -87,7 +91,7 @@ def main() -> None:
                           anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                           select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                           blind=blind, flat_azimuth=a.flat_azimuth,
-                          activation=a.activation, head=a.head),
+                          activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight),
                  ClusterLevel if a.strategy == "cluster" else EventLevel)
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)

@@ -470,17 +470,20 @@ def test_a_flat_azimuth_generator_draws_phi_flat_as_exported(tmp_path) -> None:
     assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) > 100  # a network alone is not flat
 
 
-def test_the_quantile_head_draws_its_piecewise_constant_cos_theta_as_exported(tmp_path) -> None:
-    """--head quantile: through ONNX Runtime, cos theta* of one cluster is the piecewise-linear
-    quantile function of Phi(first noise value) that the softmax weights define (compared with the
-    quantiles computed here from the weights, for a fitted generator), unit vectors, phi* flat;
-    zero logits give the isotropic decay exactly (cos theta* = 2 Phi(z) - 1)."""
+def test_the_histogram_head_draws_its_histogram_as_exported(tmp_path) -> None:
+    """--head histogram: through ONNX Runtime, cos theta* of one cluster is the inverse of the
+    piecewise-linear CDF that the softmax bin probabilities define (computed here from the weights,
+    for a fitted generator), unit vectors, phi* flat; equal logits give the isotropic decay exactly
+    (cos theta* = 2 Phi(z) - 1); a likelihood fit is refused without the head."""
     import math
 
     import onnxruntime as ort
 
+    from hadml.ml.train2 import HISTOGRAM_BINS
+
     t = Trainer2(Settings("mem", output=str(tmp_path / "q"), epochs=1, threads=1, batch_size=256,
-                          energy_weight=1.0, flat_azimuth=True, head="quantile"), table=_labelled(300, seed=3))
+                          likelihood_weight=1.0, flat_azimuth=True, head="histogram", lr_g=1e-2),
+                 table=_labelled(300, seed=3))
     t.fit()
     sess = ort.InferenceSession(str(t.export(tmp_path / "q.onnx")), providers=["CPUExecutionProvider"])
     n = 20000
@@ -489,22 +492,40 @@ def test_the_quantile_head_draws_its_piecewise_constant_cos_theta_as_exported(tm
     [a] = sess.run(None, {"conditions": c, "noise": z})
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
     with torch.no_grad():
-        w = torch.softmax(t.G.net(torch.cat([t.cond[:1], torch.zeros(1, t.s.noise_dim)], dim=1)), dim=1)[0].numpy()
-    assert w.std() > 1e-4 * w.mean()  # the fit moved the weights off the isotropic start
-    knots = np.concatenate([[-1.0], -1.0 + 2.0 * np.cumsum(w.astype(np.float64))])
+        p = torch.softmax(t.G.net(torch.cat([t.cond[:1], torch.zeros(1, t.s.noise_dim)], dim=1)), dim=1)[0].numpy()
+    assert p.std() > 0.05 * p.mean()  # the fit moved the histogram off the isotropic start
+    cdf = np.concatenate([[0.0], np.cumsum(p.astype(np.float64))])
     tq = 0.5 * (1 + np.vectorize(math.erf)(z[:, 0].astype(np.float64) / math.sqrt(2)))
-    expected = np.interp(tq, np.linspace(0.0, 1.0, len(w) + 1), knots)
+    expected = np.interp(tq, cdf, np.linspace(-1.0, 1.0, HISTOGRAM_BINS + 1))
     np.testing.assert_allclose(a[:, 2], expected, rtol=0, atol=2e-5)
     counts = np.histogram(np.arctan2(a[:, 1], a[:, 0]), bins=10, range=(-math.pi, math.pi))[0]
     assert float(np.sum((counts - n / 10) ** 2 / (n / 10))) < 40  # 9 degrees of freedom: flat
-    # zero logits: every interval 2 / K wide, the isotropic decay
-    with torch.no_grad():
-        for p in t.G.net[-1].parameters():
-            p.zero_()
+    with torch.no_grad():  # equal logits: the isotropic decay
+        for q in t.G.net[-1].parameters():
+            q.zero_()
         iso = t.G(torch.as_tensor(c[:1000]), torch.as_tensor(z[:1000])).numpy()
     np.testing.assert_allclose(iso[:, 2], 2 * tq[:1000] - 1, atol=2e-6)
-    with pytest.raises(ValueError, match=r"quantile head.*flat_azimuth"):
-        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, head="quantile"), table=_labelled(300, seed=3))
+    with pytest.raises(ValueError, match=r"histogram head.*flat_azimuth"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, head="histogram"), table=_labelled(300, seed=3))
+
+
+def test_the_histogram_likelihood_is_the_binned_density_of_the_observed_cos_theta() -> None:
+    """Generator.histogram_nll = mean of -log(p_k K / 2) over the bins k the observed cos theta*
+    fall in (edges -1 + 2 j / K; cos theta* = 1 in the last bin), computed here by hand."""
+    from hadml.ml.train2 import HISTOGRAM_BINS, Generator
+
+    torch.manual_seed(1)
+    G = Generator(4, 16, 2, flat_azimuth=True, head="histogram")
+    cond = torch.randn(50, len(H.CONDITIONS))
+    cos = torch.cat([torch.rand(47) * 2 - 1, torch.tensor([-1.0, 1.0, 0.0])])
+    with torch.no_grad():
+        p = torch.softmax(G.net(torch.cat([cond, torch.zeros(50, 4)], dim=1)), dim=1).double().numpy()
+        nll = float(G.histogram_nll(cond, cos))
+    k = np.minimum(((cos.double().numpy() + 1) * HISTOGRAM_BINS / 2).astype(int), HISTOGRAM_BINS - 1)
+    expected = -np.mean(np.log(p[np.arange(50), k] * HISTOGRAM_BINS / 2))
+    assert abs(nll - expected) < 1e-5, (nll, expected)
+    with pytest.raises(ValueError, match="histogram head"):
+        Generator(4, 16, 2).histogram_nll(cond, cos)
 
 
 def test_a_silu_generator_exports_what_torch_computes(tmp_path) -> None:

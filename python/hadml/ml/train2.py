@@ -63,10 +63,11 @@ def arrays(table: ClusterTable) -> Arrays:
     return Arrays(raw, H.targets(frame, table.parton[:, 0], table.hadron[:, 0], table.hadron[:, 1]), table)
 
 
-# the generator's output: "vector" (an unbounded 3-vector, direction v / |v|) or "quantile" (cos theta*
-# as a learned monotone function of one noise value, ``Generator._quantile``; needs flat_azimuth)
-HEADS = ("vector", "quantile")
-QUANTILE_BINS = 128
+# the generator's output: "vector" (an unbounded 3-vector, direction v / |v|) or "histogram" (cos theta*
+# from a learned histogram of fixed bins, drawn by its inverse CDF at one noise value,
+# ``Generator._histogram``; needs flat_azimuth)
+HEADS = ("vector", "histogram")
+HISTOGRAM_BINS = 100  # bins of cos theta* in [-1, 1], 0.02 wide
 
 
 class Generator(nn.Module):
@@ -94,9 +95,9 @@ class Generator(nn.Module):
         self.head = head
         if self.flat_azimuth and noise_dim < 2:
             raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
-        if head == "quantile" and not self.flat_azimuth:
-            raise ValueError("the quantile head draws cos theta* only: it needs flat_azimuth (the azimuth's noise value)")
-        width = QUANTILE_BINS if head == "quantile" else 3
+        if head == "histogram" and not self.flat_azimuth:
+            raise ValueError("the histogram head draws cos theta* only: it needs flat_azimuth (the azimuth's noise value)")
+        width = HISTOGRAM_BINS if head == "histogram" else 3
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False, activation=activation),
                                  nn.Linear(hidden, width))
         first = self.net[0]
@@ -105,8 +106,8 @@ class Generator(nn.Module):
         keep[:, [H.CONDITIONS.index(b) for b in self.blind]] = 0.0
         if self.flat_azimuth:
             keep[:, -1] = 0.0  # the azimuth's noise value: not the network's
-        if head == "quantile":
-            keep[:, len(H.CONDITIONS):] = 0.0  # the network gives the quantile function; the noise is its argument
+        if head == "histogram":
+            keep[:, len(H.CONDITIONS):] = 0.0  # the network gives the histogram; the noise only draws from it
         self.register_buffer("_keep", keep, persistent=False)
         if self.blind or self.flat_azimuth:
             first.weight.register_hook(lambda g: g * self._keep)
@@ -122,26 +123,37 @@ class Generator(nn.Module):
         first.weight.mul_(keep)
 
     @staticmethod
-    def _quantile(logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """The quantile head: w = softmax(logits) are the probabilities of K = QUANTILE_BINS
-        consecutive cos theta* intervals of widths 2 w_k (so the density is 1 / (2 K w_k) on
-        interval k: piecewise constant, the isotropic decay exactly at w_k = 1 / K); the first noise
-        value z becomes t = Phi(z), uniform in [0, 1), and cos theta* = -1 + 2 sum_k w_k clip(K t - k, 0, 1)
-        is the quantile function at t (monotone, piecewise linear). Returned as the unit vector
+    def _histogram(logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The histogram head: p = softmax(logits) are the probabilities of K = HISTOGRAM_BINS
+        bins of cos theta*, each 2 / K wide (density p_k K / 2 on bin k; the isotropic decay exactly
+        at equal logits). The first noise value z becomes t = Phi(z), uniform in [0, 1), and
+        cos theta* = -1 + (2 / K) sum_k clip((t - F_k) / p_k, 0, 1), F_k = p_0 + ... + p_(k-1): the
+        inverse of the histogram's piecewise-linear CDF at t. Returned as the unit vector
         (sin theta*, 0, cos theta*), which the flat azimuth then turns about z*."""
-        w = torch.softmax(logits, dim=1)
+        p = torch.softmax(logits, dim=1)
         k = logits.shape[1]
+        left = torch.cumsum(p, dim=1) - p
         t = 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
-        steps = torch.arange(k, dtype=logits.dtype, device=logits.device)
-        cos = 2.0 * (w * torch.clamp(t * k - steps, 0.0, 1.0)).sum(dim=1, keepdim=True) - 1.0
+        cos = (2.0 / k) * torch.clamp((t - left) / torch.clamp(p, min=1e-12), 0.0, 1.0).sum(dim=1, keepdim=True) - 1.0
         # sin theta* of the clipped cosine; its gradient is bounded away from the poles (1e-12)
         sin = torch.sqrt(torch.clamp(1.0 - cos * cos, min=1e-12))
         return torch.cat([sin, torch.zeros_like(sin), cos], dim=1)
 
+    def histogram_nll(self, conditions: torch.Tensor, cos_theta: torch.Tensor) -> torch.Tensor:
+        """The histogram head's negative log-likelihood of observed cos theta* (mean over rows):
+        -log(p_k K / 2) for the bin k each falls in (a cross-entropy over fixed bins, so the fit
+        is the conditional histogram of the data; the noise plays no part)."""
+        if self.head != "histogram":
+            raise ValueError(f"a likelihood needs the histogram head (this generator's head: {self.head})")
+        k = HISTOGRAM_BINS
+        logits = self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1))
+        b = torch.clamp(torch.floor((cos_theta + 1.0) * (k / 2.0)), 0, k - 1).long()
+        return F.cross_entropy(logits, b) - math.log(k / 2.0)
+
     def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([conditions, noise], dim=1))
-        if self.head == "quantile":
-            v = self._quantile(v, noise[:, :1])
+        if self.head == "histogram":
+            v = self._histogram(v, noise[:, :1])
         if not self.flat_azimuth:
             return v
         psi = math.pi * (1.0 + torch.erf(noise[:, -1:] * (1.0 / math.sqrt(2.0))))
@@ -194,8 +206,11 @@ class Settings:
     flat_azimuth: bool = False
     # the generator's activation (``blocks.networks.mlp``): "leaky_relu" or "silu"
     activation: str = "leaky_relu"
-    # the generator's output (``Generator(head=...)``): "vector" or "quantile"
+    # the generator's output (``Generator(head=...)``): "vector" or "histogram"
     head: str = "vector"
+    # cluster level: weight of the histogram head's negative log-likelihood of Herwig's cos theta*
+    # in G's loss (``Generator.histogram_nll``; needs labelled decays)
+    likelihood_weight: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -350,6 +365,8 @@ class ClusterLevel(Strategy):
         if s.energy_weight > 0:
             fake2 = H.direction_from_output(t.G(c, t.noise(len(idx))))
             loss_g = loss_g + s.energy_weight * energy_score(fake, fake2, real)
+        if s.likelihood_weight > 0:
+            loss_g = loss_g + s.likelihood_weight * t.G.histogram_nll(c, real[:, 2])
         loss_g = loss_g + t.anchor_loss(idx, fake)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -747,8 +764,8 @@ class Trainer2:
                                + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
                                + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
                                + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else "")
-                               + ("; cos theta* from a learned quantile function of one noise value"
-                                  if self.s.head == "quantile" else ""),
+                               + ("; cos theta* from a learned histogram (100 bins)" if self.s.head == "histogram" else "")
+                               + (f"; likelihood weight {self.s.likelihood_weight:g}" if self.s.likelihood_weight else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

@@ -24,16 +24,16 @@ CLASS_ONLY=class-only  # hadml.ml.hadml2.blind_conditions: all but the constitue
 if [ "${TRAIN:-0}" = 1 ]; then
   # the shipped models (models/) are refitted only with TRAIN_SHIPPED=1; the others always with TRAIN=1
   if [ "${TRAIN_SHIPPED:-0}" = 1 ]; then
-    step "nominal, cluster level (1200 s)"
-    python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/h2_flat --budget 1200 --threads 1 \
-      --adversarial-weight 0 --energy-weight 1 --ema 0.999 --lr 1e-3 --lr-decay 0.98 --select-forward \
-      --blind $CLASS_ONLY --flat-azimuth
-    cp runs/h2_flat/model.onnx models/hadml_lep91_nominal.onnx
+    step "nominal, cluster level (600 s)"
+    python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/h2_hist_es --budget 600 --threads 1 \
+      --adversarial-weight 0 --likelihood-weight 1 --energy-weight 1 --ema 0.999 --lr 1e-3 --lr-decay 0.98 \
+      --select-forward --blind $CLASS_ONLY --flat-azimuth --head histogram
+    cp runs/h2_hist_es/model.onnx models/hadml_lep91_nominal.onnx
     step "stress, ClSmrLight 0 (1200 s)"
     python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s0_flat --strategy event --pairs \
       --target samples/lep91_clsmr0.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
       --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow \
-      --blind $CLASS_ONLY --flat-azimuth
+      --blind $CLASS_ONLY --flat-azimuth --head histogram
     cp runs/s0_flat/model.onnx models/hadml_lep91_clsmr0.onnx
   fi
   step "closure, event level, from the isotropic prior (1200 s)"
@@ -44,7 +44,7 @@ if [ "${TRAIN:-0}" = 1 ]; then
   python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_flat --strategy event --pairs \
     --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
     --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow \
-    --blind $CLASS_ONLY --flat-azimuth
+    --blind $CLASS_ONLY --flat-azimuth --head histogram
 fi
 evaluate() {  # fit model sample [--all-events]
   local fit=$1 model=$2 sample=$3; shift 3

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from hadml.blocks.networks import ACTIVATIONS
 from hadml.ml.hadml2 import CLASS_ONLY, blind_conditions
-from hadml.ml.train2 import ANCHOR_CLUSTERS, HEADS, ClusterLevel, EventLevel, Settings, Trainer2
+from hadml.ml.train2 import (
+    ANCHOR_CLUSTERS,
+    HEADS,
+    HISTOGRAM_BINS,
+    ClusterLevel,
+    EventLevel,
+    Settings,
+    Trainer2,
+)
 
 
 def main() -> None:
@@ -66,15 +74,11 @@ def main() -> None:
                     help="the generator's activation (silu: a smooth map of the noise)")
     ap.add_argument("--head", choices=HEADS, default="vector",
                     help="the generator's output: vector (a 3-vector, direction v/|v|) or histogram (cos theta* "
-                    "drawn from a learned histogram of 100 fixed bins by its inverse CDF; needs --flat-azimuth)")
+                    f"drawn from a learned histogram of {HISTOGRAM_BINS} fixed bins by its inverse CDF; needs --flat-azimuth)")
     ap.add_argument("--likelihood-weight", type=float, default=0.0,
                     help="cluster level, histogram head: weight of the negative log-likelihood of Herwig's "
                     "cos theta* in G's loss (default 0)")
     a = ap.parse_args()
-    if a.head == "histogram" and not a.flat_azimuth:
-        ap.error("--head histogram draws cos theta* only: give --flat-azimuth too (the azimuth)")
-    if a.likelihood_weight > 0 and (a.head != "histogram" or a.strategy != "cluster"):
-        ap.error("--likelihood-weight needs --head histogram and the cluster strategy (labelled decays)")
     try:
         blind = blind_conditions(a.blind)
     except ValueError as e:
@@ -84,15 +88,18 @@ def main() -> None:
     out = Path(a.out)
     if (out / "history.jsonl").exists():
         (out / "history.jsonl").unlink()
-    t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
-                          threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
-                          energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
-                          batch_size=a.batch_size, target=a.target, pairs=a.pairs,
-                          anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
-                          select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
-                          blind=blind, flat_azimuth=a.flat_azimuth,
-                          activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight),
-                 ClusterLevel if a.strategy == "cluster" else EventLevel)
+    try:  # Trainer2 refuses contradictory settings (e.g. --head histogram without --flat-azimuth) before reading data
+        t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
+                              threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
+                              energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
+                              batch_size=a.batch_size, target=a.target, pairs=a.pairs,
+                              anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
+                              select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
+                              blind=blind, flat_azimuth=a.flat_azimuth,
+                              activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight),
+                     ClusterLevel if a.strategy == "cluster" else EventLevel)
+    except ValueError as e:
+        ap.error(str(e))
     if a.init == "isotropic":
         print(json.dumps({"start": "isotropic"} | t.start_isotropic()), flush=True)
     elif a.init:

@@ -507,6 +507,9 @@ def test_the_histogram_head_draws_its_histogram_as_exported(tmp_path) -> None:
     np.testing.assert_allclose(iso[:, 2], 2 * tq[:1000] - 1, atol=2e-6)
     with pytest.raises(ValueError, match=r"histogram head.*flat_azimuth"):
         Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, head="histogram"), table=_labelled(300, seed=3))
+    with pytest.raises(ValueError, match=r"likelihood_weight needs the histogram head"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, likelihood_weight=1.0, flat_azimuth=True),
+                 table=_labelled(300, seed=3))
 
 
 def test_the_histogram_likelihood_is_the_binned_density_of_the_observed_cos_theta() -> None:

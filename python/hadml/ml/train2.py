@@ -70,6 +70,21 @@ HEADS = ("vector", "histogram")
 HISTOGRAM_BINS = 100  # bins of cos theta* in [-1, 1], 0.02 wide
 
 
+def _phi(z: torch.Tensor) -> torch.Tensor:
+    """The standard normal CDF: a Gaussian noise value made uniform in [0, 1) (inside the graph: Erf)."""
+    return 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
+
+
+def check_generator_options(noise_dim: int, flat_azimuth: bool, head: str) -> None:
+    """ValueError for a generator that cannot be built (checked before any data is read)."""
+    if head not in HEADS:
+        raise ValueError(f"generator head {head!r}: one of {', '.join(HEADS)}")
+    if flat_azimuth and noise_dim < 2:
+        raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
+    if head == "histogram" and not flat_azimuth:
+        raise ValueError("the histogram head draws cos theta* only: it needs flat_azimuth (the azimuth's noise value)")
+
+
 class Generator(nn.Module):
     """(scaled conditions, noise) -> unbounded 3-vector v; direction = v / |v|.
 
@@ -90,13 +105,8 @@ class Generator(nn.Module):
         self.noise_dim = noise_dim
         self.blind = H.check_blind(blind)
         self.flat_azimuth = bool(flat_azimuth)
-        if head not in HEADS:
-            raise ValueError(f"generator head {head!r}: one of {', '.join(HEADS)}")
+        check_generator_options(noise_dim, self.flat_azimuth, head)
         self.head = head
-        if self.flat_azimuth and noise_dim < 2:
-            raise ValueError(f"flat_azimuth takes one noise value for the azimuth: noise_dim {noise_dim} < 2")
-        if head == "histogram" and not self.flat_azimuth:
-            raise ValueError("the histogram head draws cos theta* only: it needs flat_azimuth (the azimuth's noise value)")
         width = HISTOGRAM_BINS if head == "histogram" else 3
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False, activation=activation),
                                  nn.Linear(hidden, width))
@@ -133,7 +143,7 @@ class Generator(nn.Module):
         p = torch.softmax(logits, dim=1)
         k = logits.shape[1]
         left = torch.cumsum(p, dim=1) - p
-        t = 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
+        t = _phi(z)
         cos = (2.0 / k) * torch.clamp((t - left) / torch.clamp(p, min=1e-12), 0.0, 1.0).sum(dim=1, keepdim=True) - 1.0
         # sin theta* of the clipped cosine; its gradient is bounded away from the poles (1e-12)
         sin = torch.sqrt(torch.clamp(1.0 - cos * cos, min=1e-12))
@@ -156,7 +166,7 @@ class Generator(nn.Module):
             v = self._histogram(v, noise[:, :1])
         if not self.flat_azimuth:
             return v
-        psi = math.pi * (1.0 + torch.erf(noise[:, -1:] * (1.0 / math.sqrt(2.0))))
+        psi = (2.0 * math.pi) * _phi(noise[:, -1:])
         c, s = torch.cos(psi), torch.sin(psi)
         return torch.cat([c * v[:, :1] - s * v[:, 1:2], s * v[:, :1] + c * v[:, 1:2], v[:, 2:]], dim=1)
 
@@ -575,6 +585,10 @@ class Trainer2:
     def __init__(self, s: Settings, strategy: type[Strategy] = ClusterLevel, table: ClusterTable | None = None):
         """``table``: an already loaded labelled table instead of the file ``s.clusters``."""
         self.s = s
+        # the settings' own contradictions, before any data is read
+        check_generator_options(s.noise_dim, s.flat_azimuth, s.head)
+        if s.likelihood_weight > 0 and (s.head != "histogram" or strategy is not ClusterLevel):
+            raise ValueError("likelihood_weight needs the histogram head and the cluster-level strategy (labelled decays)")
         torch.manual_seed(s.seed)
         if s.threads:
             torch.set_num_threads(s.threads)
@@ -764,7 +778,7 @@ class Trainer2:
                                + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
                                + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
                                + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else "")
-                               + ("; cos theta* from a learned histogram (100 bins)" if self.s.head == "histogram" else "")
+                               + (f"; cos theta* from a learned histogram ({HISTOGRAM_BINS} bins)" if self.s.head == "histogram" else "")
                                + (f"; likelihood weight {self.s.likelihood_weight:g}" if self.s.likelihood_weight else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 

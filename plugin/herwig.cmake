@@ -21,4 +21,8 @@ target_compile_definitions(HadmlHerwig PRIVATE ${_hw_defs})
 # Herwig's and ThePEG's symbols come from the Herwig executable that loads the plugin.
 target_link_libraries(HadmlHerwig PRIVATE hadml_core)
 install(TARGETS HadmlHerwig LIBRARY DESTINATION hadml/herwig)
+# the Herwig this plugin was built against: hadml.herwig runs it when Herwig is not on PATH
+get_filename_component(_hadml_herwig_bindir "${HADML_HERWIG_CONFIG}" DIRECTORY)
+file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/herwig_bindir.txt" "${_hadml_herwig_bindir}\n")
+install(FILES "${CMAKE_CURRENT_BINARY_DIR}/herwig_bindir.txt" DESTINATION hadml/herwig)
 message(STATUS "hadml: building the Herwig plugin for Herwig ${_hadml_herwig_version} (${HADML_HERWIG_CONFIG})")

@@ -66,6 +66,24 @@ def test_plugin_is_installed():
     assert plugin_path().is_file()
 
 
+def test_herwig_is_found_off_path(monkeypatch, tmp_path):
+    """A user whose Herwig is not on PATH: the Herwig the plugin was built against is run (recorded
+    by the build beside the plugin), and a native run works with PATH holding no Herwig."""
+    import shutil
+
+    from hadml.herwig import herwig_executable, plugin_path, run_lep
+
+    on_path = shutil.which("Herwig")
+    assert on_path is not None
+    recorded = Path((plugin_path().parent / "herwig_bindir.txt").read_text().strip()) / "Herwig"
+    assert recorded.resolve() == Path(on_path).resolve()
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert shutil.which("Herwig") is None
+    assert herwig_executable() == str(recorded)
+    [hepmc] = run_lep(tmp_path / "offpath", 5, 3, ml=False, name="offpath")
+    assert hepmc.stat().st_size > 0
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, models):
     tmp = tmp_path_factory.mktemp("hw_runs")

@@ -261,7 +261,7 @@ def demo(
         from .herwig import herwig_available
 
         if not herwig_available():
-            _fail("--herwig: Herwig is not installed (Herwig / herwig-config not on PATH)")
+            _fail("--herwig: Herwig is not installed (Herwig not on PATH, nor where the plugin was built against)")
     from .data.errors import DataFormatError
 
     try:
@@ -337,7 +337,7 @@ def herwig_run(
     from .herwig import herwig_available, run_lep
 
     if not herwig_available():
-        _fail("Herwig is not installed (Herwig / herwig-config not on PATH)")
+        _fail("Herwig is not installed (Herwig not on PATH, nor where the plugin was built against)")
     work = out.parent / (out.name + ".work")
     try:
         with _progress(f"Herwig: {events} events x {jobs} jobs, seed {seed}" if jobs > 1 else

@@ -23,8 +23,22 @@ def _repo_dir() -> Path | None:
     return root if (root / "herwig_inputs").is_dir() else None
 
 
+def herwig_executable() -> str | None:
+    """Herwig on PATH, else the Herwig that the plugin was built against (herwig_bindir.txt,
+    written by the build beside the plugin); None when neither exists."""
+    found = shutil.which("Herwig")
+    if found is not None:
+        return found
+    record = _package_dir() / "herwig" / "herwig_bindir.txt"
+    if record.is_file():
+        exe = Path(record.read_text().strip()) / "Herwig"
+        if exe.is_file() and os.access(exe, os.X_OK):
+            return str(exe)
+    return None
+
+
 def herwig_available() -> bool:
-    return shutil.which("Herwig") is not None and shutil.which("herwig-config") is not None
+    return herwig_executable() is not None
 
 
 def plugin_path() -> Path:
@@ -98,13 +112,16 @@ def run_lep(
     lines += ["cd /Herwig/Generators", f"saverun {name} EventGenerator"]
     card = out / f"{name}.in"
     card.write_text("\n".join(lines) + "\n")
-    read = ["Herwig", "read", card.name, "-i", str(cards_dir()), *libdir]
+    exe = herwig_executable()
+    if exe is None:
+        raise FileNotFoundError("Herwig is not installed (not on PATH, and not where the plugin was built against)")
+    read = [exe, "read", card.name, "-i", str(cards_dir()), *libdir]
     _check(subprocess.run(read, cwd=out, capture_output=True, text=True), "Herwig read", out)
     stem = f"{name}-S{seed}"
     expected = [out / f"{stem}.hepmc"] if jobs == 1 else [out / f"{stem}-{j}.hepmc" for j in range(1, jobs + 1)]
     for f in expected:
         f.unlink(missing_ok=True)
-    run = ["Herwig", "run", f"{name}.run", "-N", str(events), "-s", str(seed), "-q", *libdir]
+    run = [exe, "run", f"{name}.run", "-N", str(events), "-s", str(seed), "-q", *libdir]
     if jobs > 1:
         run += ["-j", str(jobs)]
     _check(subprocess.run(run, cwd=out, capture_output=True, text=True), "Herwig run", out)

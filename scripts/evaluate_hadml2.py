@@ -6,6 +6,10 @@ and those with a perturbative constituent), charge flow (means, errors, pulls) a
 ``hadml compare`` report (classifier AUC on p4 + charge) to OUT.
 
     python scripts/evaluate_hadml2.py runs/hadml2_nominal/model.onnx samples/lep91_nominal.clusters OUT
+
+MODEL ``permuted`` is the reference a perfect class-only model gets: Herwig's own directions
+permuted within each decay class (``workflows.evaluate.permuted_decays``; ``--seed`` seeds the
+permutation), judged by the same rows.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from hadml.compare.report import compare
 from hadml.data.events import to_awkward
 from hadml.data.io import load_table
 from hadml.ml.train2 import split_labels
-from hadml.workflows.evaluate import frame_report, hadml2_decays
+from hadml.workflows.evaluate import frame_report, hadml2_decays, permuted_decays
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("model")
+    ap.add_argument("model", help="an exported hadml-2 model, or 'permuted' (Herwig's directions permuted within class)")
     ap.add_argument("clusters")
     ap.add_argument("out")
     ap.add_argument("--split-seed", type=int, default=1)
@@ -33,7 +37,7 @@ def main() -> None:
     table = load_table(a.clusters)
     if not a.all_events:
         table = table.select_events(split_labels(table.n_events, a.split_seed) == 2)
-    gan, u = hadml2_decays(a.model, table, a.seed)
+    gan, u = permuted_decays(table, a.seed) if a.model == "permuted" else hadml2_decays(a.model, table, a.seed)
     frame = frame_report(u, table)
     cmp = compare(to_awkward(table), to_awkward(gan), ("Herwig", "hadml-2"), Path(a.out),
                   classifier_features="p4+charge", classifier_epochs=5, n_boot=5)

@@ -27,6 +27,7 @@ from hadml.data.table import hadron_mass
 from hadml.kinematics_torch import decay_frame, two_body_decay_along
 from hadml.ml import hadml2 as H
 from hadml.ml.train2 import arrays, split_labels
+from hadml.workflows.evaluate import class_key, permute_within
 
 
 def flow(counts: np.ndarray, pid: np.ndarray, p4: np.ndarray) -> dict[str, float]:
@@ -51,9 +52,7 @@ def main() -> None:
     if t.perturbative is None:
         raise SystemExit(f"{a.clusters}: no isPerturbative flags (not a labelled record)")
     u = arrays(t).target
-    raw = H.raw_conditions(t.cluster, t.parton[:, 0], t.perturbative, t.parton_pid, np.zeros((t.n_clusters, 2)))
-    cls = raw[:, [H.CONDITIONS.index(c) for c in ("pert1", "pert2", "flavour1", "flavour2")]]
-    cols = [cls]
+    cols = [class_key(t).astype(np.float64)[:, None]]
     for w in filter(None, a.within.split(",")):
         if w == "species":
             cols.append(np.asarray(t.hadron_pid, dtype=np.float64))
@@ -86,13 +85,7 @@ def main() -> None:
     print("Herwig            " + "  ".join(f"{k} {v:+.5f}" for k, v in herwig.items()))
     print("rebuilt, as is    " + "  ".join(f"{k} {v:+.5f}" for k, v in again.items()))
     rng = np.random.default_rng(a.seed)
-    perm = []
-    for _ in range(a.permutations):
-        idx = np.arange(t.n_clusters)
-        for c in range(key.max() + 1):
-            sel = np.flatnonzero(key == c)
-            idx[sel] = rng.permutation(sel)
-        perm.append(rebuilt(u[idx]))
+    perm = [rebuilt(u[permute_within(key, rng)]) for _ in range(a.permutations)]
     for k in herwig:
         v = np.array([p[k] for p in perm])
         below = int(np.sum(v <= herwig[k]))

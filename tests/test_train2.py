@@ -355,6 +355,29 @@ def test_the_isotropic_start_is_isotropic_and_anchors(tmp_path) -> None:
     assert t.G0 is not None and not any(q.requires_grad for q in t.G0.parameters())
 
 
+def test_the_isotropic_start_of_the_histogram_head_is_exact(tmp_path) -> None:
+    """start_isotropic with the histogram head: equal logits for every condition (not a fit), so
+    cos theta* is the noise's uniform draw; before it the random head is not flat."""
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, seed=2,
+                          flat_azimuth=True, head="histogram"), table=_labelled(1500, seed=3))
+    zero = t.val_cond.new_zeros(len(t.val_cond), t.G.noise_dim)
+
+    def logits() -> torch.Tensor:
+        with torch.no_grad():
+            return t.G.net(torch.cat([t.val_cond, zero], dim=1))
+
+    assert float(logits().std(dim=1).max()) > 1e-3
+    t.start_isotropic()
+    assert float(logits().abs().max()) == 0.0
+    z = torch.linspace(-3, 3, 7)[:, None].expand(7, t.G.noise_dim).contiguous()
+    with torch.no_grad():
+        u = t.G(t.val_cond[:7], z).numpy()
+    from hadml.ml.train2 import _phi
+
+    np.testing.assert_allclose(u[:, 2], 2 * _phi(z[:, 0]).numpy() - 1, atol=1e-5)
+    assert t.G0 is not None
+
+
 def test_frame_report_sees_the_angle_to_the_flight_direction() -> None:
     """workflows.evaluate.frame_report: Herwig's own directions are at zero distance everywhere; the
     same directions handed to the perturbative clusters in the wrong order (most aligned decay to
@@ -375,6 +398,36 @@ def test_frame_report_sees_the_angle_to_the_flight_direction() -> None:
     wrong = frame_report(u, table, splits=4)
     assert wrong["w1_cos_all"]["w1"] < 1e-12 and wrong["w1_cos_pert"]["w1"] < 1e-12
     assert wrong["w1_fwd_pert"]["ratio"] > 2 and wrong["w1_fwd_nonpert"]["w1"] == 0.0
+
+
+def test_the_permuted_reference_keeps_each_class_and_rebuilds_its_decays() -> None:
+    """workflows.evaluate.permuted_decays (evaluate_hadml2.py's ``permuted``): Herwig's directions
+    are exchanged only among clusters of one class (the multiset per class is kept, the rows move),
+    and the rebuilt hadrons carry those directions with Herwig's masses and the cluster's
+    four-momentum."""
+    from hadml.data.table import hadron_mass
+    from hadml.ml.train2 import arrays
+    from hadml.workflows.evaluate import class_key, permuted_decays
+
+    table = _labelled(1500, seed=5, smear=1.0)
+    ref = arrays(table).target
+    key = class_key(table)
+    pert = np.asarray(table.perturbative, bool)
+    assert len(np.unique(key)) >= 3  # the sample has perturbative and non-perturbative classes
+    # the key separates the perturbative flags (the class Herwig's ClDir / ClSmr look at)
+    for c in np.unique(key):
+        assert len(np.unique(pert[key == c], axis=0)) == 1
+    out, u = permuted_decays(table, seed=3)
+    assert not np.array_equal(u, ref)
+    for c in np.unique(key):
+        s = key == c
+        np.testing.assert_array_equal(np.sort(u[s], axis=0), np.sort(ref[s], axis=0))
+    again = arrays(out).target
+    np.testing.assert_allclose(again, u, atol=1e-9)
+    np.testing.assert_allclose(out.hadron.sum(1), table.cluster, rtol=0, atol=1e-9)
+    h = out.hadron
+    m = np.sqrt(h[..., 0] ** 2 - (h[..., 1:] ** 2).sum(-1))
+    np.testing.assert_allclose(m, hadron_mass(table.hadron_pid), rtol=1e-9)
 
 
 def test_a_blind_generator_ignores_its_blind_conditions_as_exported(tmp_path) -> None:

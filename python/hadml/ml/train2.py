@@ -672,9 +672,19 @@ class Trainer2:
         of the conditional energy score of G's directions against random unit vectors on the
         training clusters' conditions (no Herwig decay is read). The result is the starting
         generator that an anchor holds (as ``start_from``'s). Returns the prior's mean cos theta*
-        and W1 of cos theta* to the uniform distribution on the validation clusters."""
+        and W1 of cos theta* to the uniform distribution on the validation clusters.
+
+        The histogram head is set to the prior exactly instead: its last layer zero, equal logits
+        for every condition, i.e. cos theta* uniform (and the flat azimuth) by construction."""
         opt = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999))
         n, bs = len(self.cond), min(self.s.batch_size, len(self.cond))
+        if self.G.head == "histogram":
+            last = self.G.net[-1]
+            assert isinstance(last, nn.Linear)
+            with torch.no_grad():
+                last.weight.zero_()
+                last.bias.zero_()
+            steps = 0
         for _ in range(steps):
             c = self.cond[torch.randint(n, (bs,))]
             y = H.direction_from_output(torch.randn(bs, 3))

@@ -124,6 +124,53 @@ def hadml2_decays(model: str | Path, table: ClusterTable, seed: int = 7) -> tupl
     return out, u
 
 
+def class_key(table: ClusterTable) -> np.ndarray:
+    """Each cluster's decay class, an integer: the distinct values of ``hadml2.CLASS_CONDITIONS``
+    (constituents' perturbative flags and flavour classes), on which alone Herwig's ClusterDecayer
+    makes hadron 1's rest-frame direction depend (ClDir / ClSmr per flavour)."""
+    from ..ml import hadml2 as H
+
+    if table.perturbative is None:
+        raise ValueError(f"{table.source or 'sample'}: no isPerturbative flags (not a labelled record)")
+    raw = H.raw_conditions(table.cluster, table.parton[:, 0], table.perturbative, table.parton_pid,
+                           np.zeros((table.n_clusters, 2)))
+    cls = raw[:, [H.CONDITIONS.index(c) for c in H.CLASS_CONDITIONS]]
+    return np.unique(cls, axis=0, return_inverse=True)[1].ravel()
+
+
+def permute_within(key: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An index that permutes rows among those of equal ``key`` (a random permutation per class)."""
+    idx = np.arange(len(key))
+    for c in np.unique(key):
+        sel = np.flatnonzero(key == c)
+        idx[sel] = rng.permutation(sel)
+    return idx
+
+
+def permuted_decays(table: ClusterTable, seed: int = 7) -> tuple[ClusterTable, np.ndarray]:
+    """The perfect class-only decay model, as a reference for ``hadml2_decays``: Herwig's own
+    hadron-1 directions in the hadml-2 frame permuted among the clusters of one class
+    (``class_key``), both hadrons rebuilt along them with Herwig's masses (float64). If Herwig's
+    directions depend on the class alone, this is a draw from Herwig's distribution decaying the
+    same clusters, so its W1 / floor ratios are what an exact model of the decay gets; a row it
+    misses is a fluctuation of the sample (or a dependence beyond the class)."""
+    import torch
+
+    from ..kinematics_torch import decay_frame, two_body_decay_along
+    from ..ml.train2 import arrays
+
+    u = arrays(table).target[permute_within(class_key(table), np.random.default_rng(seed))]
+    cl = torch.as_tensor(table.cluster, dtype=torch.float64)
+    axes, _ = decay_frame(cl, torch.as_tensor(table.parton[:, 0], dtype=torch.float64))
+    m = hadron_mass(table.hadron_pid)
+    p1, p2 = two_body_decay_along(cl, torch.as_tensor(m[:, 0], dtype=torch.float64),
+                                  torch.as_tensor(m[:, 1], dtype=torch.float64), axes, torch.as_tensor(u))
+    out = table.select_events(np.ones(table.n_events, bool))
+    out.hadron = torch.stack([p1, p2], 1).numpy()
+    out.source = f"Herwig's directions permuted within class on {table.source}"
+    return out, u
+
+
 def frame_report(u: np.ndarray, table: ClusterTable, splits: int = 10) -> dict[str, dict[str, float | None]]:
     """W1 of the decay-frame angles (cos theta*, phi*) of directions ``u`` against the table's own
     (Herwig's) decays: all clusters, those with a perturbative constituent and those without; the

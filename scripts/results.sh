@@ -5,7 +5,7 @@
 # Each evaluation writes runs/results2/<fit>/ (plots, summary.json, hadml2.json) and is skipped
 # when its summary.json is there (REDO=1 redoes all); the JSON and summary.md are then copied to
 # docs/results/hadml2/<fit>/ and docs/results.md is assembled from them (scripts/make_results_md.py).
-# CPU, evaluations only: about 40 minutes on one core.
+# CPU, evaluations only: about 55 minutes on one core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=runs/results2
@@ -64,6 +64,26 @@ evaluate stress_clsmr0 models/hadml_lep91_clsmr0.onnx lep91_clsmr0
 evaluate stress_clsmr2 runs/s2_flat/model.onnx lep91_clsmr2
 evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-events
 
+# what a perfect decay model gets on the same events and rows: Herwig's own directions permuted
+# within each decay class (evaluate_hadml2.py MODEL 'permuted'), two permutation seeds per sample
+reference() {  # name sample seed [--all-events]
+  local name=$1 sample=$2 seed=$3; shift 3
+  if [ "${REDO:-0}" = 1 ] || [ ! -f "$R/$name/summary.json" ]; then
+    step "$name: Herwig's directions permuted within class (seed $seed) on $sample"
+    python scripts/evaluate_hadml2.py permuted "samples/$sample.clusters" "$R/$name" --seed "$seed" "$@" > "$R/$name.log"
+  fi
+}
+PERFECT=""
+for seed in 7 8; do
+  reference perfect_lep91_nominal_s$seed lep91_nominal $seed
+  reference perfect_lep91_nominal_b_s$seed lep91_nominal_b $seed --all-events
+  reference perfect_lep91_clsmr0_s$seed lep91_clsmr0 $seed
+  reference perfect_lep91_clsmr2_s$seed lep91_clsmr2 $seed
+  reference perfect_lep192_nominal_s$seed lep192_nominal $seed --all-events
+  PERFECT="$PERFECT perfect_lep91_nominal_s$seed perfect_lep91_nominal_b_s$seed perfect_lep91_clsmr0_s$seed"
+  PERFECT="$PERFECT perfect_lep91_clsmr2_s$seed perfect_lep192_nominal_s$seed"
+done
+
 herwig() {  # fit model seed-gan seed-native labels [--set line]
   local fit=$1 model=$2 sg=$3 sn=$4 labels=$5; shift 5
   if todo "$fit" "$model"; then
@@ -79,8 +99,25 @@ herwig herwig_nominal models/hadml_lep91_nominal.onnx 9201 9202 "Herwig,hadml-2"
 herwig herwig_clsmr0 models/hadml_lep91_clsmr0.onnx 9211 9212 "Herwig ClSmr0,hadml-2 ClSmr0 fit" \
   --set "set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0"
 
+# inside Herwig the perfect model is Herwig itself: a second native run, another seed, against the fit's native events
+herwig_reference() {  # name fit seed [--set line]
+  local name=$1 fit=$2 sn=$3; shift 3
+  if [ "${REDO:-0}" = 1 ] || [ ! -f "$R/$name/summary.json" ]; then
+    step "$name: native Herwig (seed $sn) vs the native events of $fit"
+    mkdir -p "$R/$name.events"
+    hadml herwig run --native --events 20000 --seed "$sn" --out "$R/$name.events/native.hepmc" "$@"
+    hadml compare "$R/$fit.events/native.hepmc" "$R/$name.events/native.hepmc" --labels "Herwig,Herwig seed $sn" \
+      --out "$R/$name" --classifier-features p4+charge > "$R/$name.log"
+  fi
+  PERFECT="$PERFECT $name"
+}
+for sn in 9204 9205; do herwig_reference perfect_herwig_nominal_s$sn herwig_nominal $sn; done
+for sn in 9214 9215; do
+  herwig_reference perfect_herwig_clsmr0_s$sn herwig_clsmr0 $sn --set "set /Herwig/Hadronization/ClusterDecayer:ClSmrLight 0"
+done
+
 step "copy the JSON to $OUT and assemble docs/results.md"
-for fit in closure_cluster closure_cluster_b closure_event stress_clsmr0 stress_clsmr2 universality_192 herwig_nominal herwig_clsmr0; do
+for fit in closure_cluster closure_cluster_b closure_event stress_clsmr0 stress_clsmr2 universality_192 herwig_nominal herwig_clsmr0 $PERFECT; do
   rm -rf "${OUT:?}/$fit"
   mkdir -p "$OUT/$fit"
   for f in summary.json summary.md hadml2.json; do

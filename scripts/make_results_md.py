@@ -22,8 +22,8 @@ CO = "class-only"  # hadml.ml.hadml2.blind_conditions
 FITS = [
     ("closure_cluster", "Closure, cluster level (the shipped nominal model), test split",
      "`models/hadml_lep91_nominal.onnx` on the nominal sample's test split (Herwig's own decays of the same clusters). "
-     "A perfect model misses lead_qq here: Herwig's own directions permuted within class give 2.0x "
-     "(docs/results/hadml2/permutation_test.txt; docs/hadml2.md, 2026-12-07)",
+     "The test split's charge flow is a fluctuation of its 10 049 events' decays that a perfect model misses too "
+     "(the perfect-model column; docs/results/hadml2/permutation_test.txt)",
      ["python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/h2_hist_es --budget 600 --threads 1 \\",
       "    --adversarial-weight 0 --likelihood-weight 1 --energy-weight 1 --ema 0.999 --lr 1e-3 --lr-decay 0.98 \\",
       f"    --select-forward --blind {CO} --flat-azimuth --head histogram   # -> models/hadml_lep91_nominal.onnx",

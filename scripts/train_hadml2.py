@@ -78,6 +78,9 @@ def main() -> None:
     ap.add_argument("--likelihood-weight", type=float, default=0.0,
                     help="cluster level, histogram head: weight of the negative log-likelihood of Herwig's "
                     "cos theta* in G's loss (default 0)")
+    ap.add_argument("--smooth-weight", type=float, default=0.0,
+                    help="histogram head: weight of the histogram's roughness (squared second differences of its "
+                    "log-probabilities) in G's loss; for event-level fits, which see hadrons only (default 0)")
     a = ap.parse_args()
     try:
         blind = blind_conditions(a.blind)
@@ -96,7 +99,8 @@ def main() -> None:
                               anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                               select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                               blind=blind, flat_azimuth=a.flat_azimuth,
-                              activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight),
+                              activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight,
+                              smooth_weight=a.smooth_weight),
                      ClusterLevel if a.strategy == "cluster" else EventLevel)
     except ValueError as e:
         ap.error(str(e))

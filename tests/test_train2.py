@@ -584,6 +584,49 @@ def test_the_histogram_likelihood_is_the_binned_density_of_the_observed_cos_thet
         Generator(4, 16, 2).histogram_nll(cond, cos)
 
 
+def test_the_histogram_roughness_is_the_squared_second_difference_of_the_log_probabilities(tmp_path) -> None:
+    """Generator.histogram_roughness: sum over bins of (l_(k-1) - 2 l_k + l_(k+1))^2 of the logits,
+    averaged over rows, by hand; zero for a log-linear histogram (Herwig's exponential smearing) and
+    for the isotropic one, whatever the normalisation; Trainer2 adds smooth_weight times it to G's
+    loss and refuses it without the histogram head."""
+    from hadml.ml.train2 import HISTOGRAM_BINS, Generator
+
+    torch.manual_seed(2)
+    G = Generator(4, 16, 2, flat_azimuth=True, head="histogram")
+    cond = torch.randn(30, len(H.CONDITIONS))
+    with torch.no_grad():
+        lg = G.net(torch.cat([cond, torch.zeros(30, 4)], dim=1)).double().numpy()
+        got = float(G.histogram_roughness(cond))
+    expected = np.mean(np.sum((lg[:, :-2] - 2 * lg[:, 1:-1] + lg[:, 2:]) ** 2, axis=1))
+    assert got > 1e-3 and abs(got - expected) < 1e-4 * expected, (got, expected)
+    last = G.net[-1]
+    with torch.no_grad():  # logits a + b * cos theta*: a log-linear density
+        last.weight.zero_()
+        last.bias.copy_(3.0 + 0.7 * torch.linspace(-1, 1, HISTOGRAM_BINS))
+        assert float(G.histogram_roughness(cond)) < 1e-9
+        last.bias[HISTOGRAM_BINS // 2] += 0.1  # one bin 10 % up: 0.1^2 (1 + 4 + 1)
+        assert abs(float(G.histogram_roughness(cond)) - 0.06) < 1e-5
+    with pytest.raises(ValueError, match="histogram head"):
+        Generator(4, 16, 2).histogram_roughness(cond)
+    t = Trainer2(Settings("mem", output=str(tmp_path / "a"), threads=1, flat_azimuth=True, head="histogram",
+                          smooth_weight=2.0), table=_labelled(300, seed=3))
+    with torch.no_grad():
+        assert abs(float(t.smooth_loss(t.cond)) - 2.0 * float(t.G.histogram_roughness(t.cond))) < 1e-6
+    t.s.smooth_weight = 0.0
+    assert float(t.smooth_loss(t.cond)) == 0.0
+    with pytest.raises(ValueError, match="smooth_weight needs the histogram head"):
+        Trainer2(Settings("mem", output=str(tmp_path / "b"), threads=1, smooth_weight=1.0), table=_labelled(300, seed=3))
+    # an event-level step takes it: a strong weight smooths a rough head within a few steps
+    e = Trainer2(Settings("mem", output=str(tmp_path / "e"), epochs=1, threads=1, batch_size=256, flat_azimuth=True,
+                          head="histogram", smooth_weight=100.0, lr_g=1e-2), EventLevel, table=_labelled(600))
+    with torch.no_grad():
+        before = float(e.G.histogram_roughness(e.cond))
+    for idx in e.strategy.batches()[:5]:
+        e.strategy.step(idx)
+    with torch.no_grad():
+        assert float(e.G.histogram_roughness(e.cond)) < 0.2 * before, before
+
+
 def test_a_silu_generator_exports_what_torch_computes(tmp_path) -> None:
     """--activation silu: the exported graph gives the trainer's directions (no LeakyReLU left in
     it), the metadata says so; an unknown activation is refused by name."""

@@ -160,6 +160,18 @@ class Generator(nn.Module):
         b = torch.clamp(torch.floor((cos_theta + 1.0) * (k / 2.0)), 0, k - 1).long()
         return F.cross_entropy(logits, b) - math.log(k / 2.0)
 
+    def histogram_roughness(self, conditions: torch.Tensor) -> torch.Tensor:
+        """The histogram head's roughness: the mean over rows of sum_k (l_(k-1) - 2 l_k + l_(k+1))^2,
+        l = log p the log-probabilities of the bins (second differences; 0 for any log-linear
+        density, e.g. Herwig's exp(cos theta* / ClSmr)-like smearing, and for the isotropic decay).
+        A penalty on it keeps a fit that sees only hadrons (event level) from putting bin-to-bin
+        structure into the histogram that its observables cannot constrain."""
+        if self.head != "histogram":
+            raise ValueError(f"a roughness needs the histogram head (this generator's head: {self.head})")
+        logits = self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1))
+        d2 = logits[:, :-2] - 2.0 * logits[:, 1:-1] + logits[:, 2:]
+        return (d2 * d2).sum(dim=1).mean()
+
     def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([conditions, noise], dim=1))
         if self.head == "histogram":
@@ -221,6 +233,8 @@ class Settings:
     # cluster level: weight of the histogram head's negative log-likelihood of Herwig's cos theta*
     # in G's loss (``Generator.histogram_nll``; needs labelled decays)
     likelihood_weight: float = 0.0
+    # weight of the histogram head's roughness (``Generator.histogram_roughness``) in G's loss
+    smooth_weight: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -377,7 +391,7 @@ class ClusterLevel(Strategy):
             loss_g = loss_g + s.energy_weight * energy_score(fake, fake2, real)
         if s.likelihood_weight > 0:
             loss_g = loss_g + s.likelihood_weight * t.G.histogram_nll(c, real[:, 2])
-        loss_g = loss_g + t.anchor_loss(idx, fake)
+        loss_g = loss_g + t.anchor_loss(idx, fake) + t.smooth_loss(c)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -539,7 +553,7 @@ class EventLevel(Strategy):
         loss_d.backward()
         self.opt_d.step()
         lg = self._d(fake, ev_g, ng)
-        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u)
+        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(t.cond[ci])
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -589,6 +603,8 @@ class Trainer2:
         check_generator_options(s.noise_dim, s.flat_azimuth, s.head)
         if s.likelihood_weight > 0 and (s.head != "histogram" or strategy is not ClusterLevel):
             raise ValueError("likelihood_weight needs the histogram head and the cluster-level strategy (labelled decays)")
+        if s.smooth_weight > 0 and s.head != "histogram":
+            raise ValueError("smooth_weight needs the histogram head (it smooths the histogram's log-probabilities)")
         torch.manual_seed(s.seed)
         if s.threads:
             torch.set_num_threads(s.threads)
@@ -700,6 +716,12 @@ class Trainer2:
             u = H.direction_from_output(self.G(self.val_cond, self.noise(len(self.val_cond)))).numpy()
         return {"mean_cos": float(u[:, 2].mean()), "w1_cos_uniform": w1_to_uniform(u[:, 2])}
 
+    def smooth_loss(self, c: torch.Tensor) -> torch.Tensor:
+        """``smooth_weight`` times the histogram head's roughness on conditions ``c`` (zero without)."""
+        if self.s.smooth_weight <= 0:
+            return torch.zeros(())
+        return self.s.smooth_weight * self.G.histogram_roughness(c)
+
     def anchor_loss(self, idx: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """``anchor_weight`` times the conditional energy score of G's directions (raw outputs
         ``u`` for the training clusters ``idx``, and a second draw) against the starting
@@ -789,7 +811,8 @@ class Trainer2:
                                + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
                                + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else "")
                                + (f"; cos theta* from a learned histogram ({HISTOGRAM_BINS} bins)" if self.s.head == "histogram" else "")
-                               + (f"; likelihood weight {self.s.likelihood_weight:g}" if self.s.likelihood_weight else ""),
+                               + (f"; likelihood weight {self.s.likelihood_weight:g}" if self.s.likelihood_weight else "")
+                               + (f"; histogram smoothness weight {self.s.smooth_weight:g}" if self.s.smooth_weight else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})
 
     def export(self, path: str | Path) -> Path:

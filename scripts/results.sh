@@ -40,14 +40,15 @@ if [ "${TRAIN:-0}" = 1 ]; then
     cp runs/s0_flat/model.onnx models/hadml_lep91_clsmr0.onnx
   fi
   step "closure, event level, from the isotropic prior (1200 s)"
-  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/ce_classonly --strategy event --pairs \
+  # the histogram head starts at the prior exactly (equal logits)
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/ce_hist --strategy event --pairs \
     --init isotropic --anchor-weight 1.0 --anchor-clusters nonperturbative --budget 1200 --threads 1 \
-    --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow --blind $CLASS_ONLY
+    --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow --blind $CLASS_ONLY --flat-azimuth --head histogram
   step "stress, ClSmrLight 2 (1200 s)"
-  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_flat --strategy event --pairs \
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_smooth --strategy event --pairs \
     --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
     --ema 0.999 --lr 1e-4 --lr-d 1e-3 --anchor-weight 1.0 --anchor-clusters nonperturbative --select-charge-flow \
-    --blind $CLASS_ONLY --flat-azimuth --head histogram
+    --blind $CLASS_ONLY --flat-azimuth --head histogram --smooth-weight 1
 fi
 evaluate() {  # fit model sample [--all-events]
   local fit=$1 model=$2 sample=$3; shift 3
@@ -59,9 +60,9 @@ evaluate() {  # fit model sample [--all-events]
 }
 evaluate closure_cluster models/hadml_lep91_nominal.onnx lep91_nominal
 evaluate closure_cluster_b models/hadml_lep91_nominal.onnx lep91_nominal_b --all-events
-evaluate closure_event runs/ce_classonly/model.onnx lep91_nominal
+evaluate closure_event runs/ce_hist/model.onnx lep91_nominal
 evaluate stress_clsmr0 models/hadml_lep91_clsmr0.onnx lep91_clsmr0
-evaluate stress_clsmr2 runs/s2_flat/model.onnx lep91_clsmr2
+evaluate stress_clsmr2 runs/s2_smooth/model.onnx lep91_clsmr2
 evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-events
 
 # what a perfect decay model gets on the same events and rows: Herwig's own directions permuted

@@ -135,8 +135,9 @@ def section(name: str, title: str, what: str, cmds: list[str], s: dict, frame: d
     pc = " | perfect model" if refs else ""
     ph = "|---" if refs else ""
 
-    def ref_cells(get) -> str:
-        return (" | " + " / ".join(get(r) for r in refs)) if refs else ""
+    def ref_cells(part: str, key: str, field: str) -> str:
+        """The perfect references' value of summary[part][key][field], one per reference."""
+        return (" | " + " / ".join(f"{r[0][part][key][field]:.{1 if field == 'pull' else 2}f}" for r in refs)) if refs else ""
 
     lines = [f"## {title}", "", what + ".", "", "```", *cmds, "```", "",
              f"Classifier AUC (Deep Sets, p4 + charge): **{auc['auc']:.3f} ± {auc['error']:.3f}**"
@@ -144,12 +145,12 @@ def section(name: str, title: str, what: str, cmds: list[str], s: dict, frame: d
              "", f"| charge flow | Herwig | model | pull{pc} pull |", f"|---|---|---|---{ph}|"]
     for k, c in s["charge_flow"].items():
         lines.append(f"| {k} | {c['mean_a']:.4f} ± {c['err_a']:.4f} | {c['mean_b']:.4f} ± {c['err_b']:.4f} | {c['pull']:.1f}"
-                     + ref_cells(lambda r: f"{r[0]['charge_flow'][k]['pull']:.1f}") + " |")
+                     + ref_cells("charge_flow", k, "pull") + " |")
     lines += ["", f"| observable | W1 | ± | floor | W1/floor{pc} W1/floor |", f"|---|---|---|---|---{ph}|"]
     for k, r in s["observables"].items():
         mark = " **(missed)**" if r["ratio"] > W1_BAR else ""
         lines.append(f"| {k} | {r['w1']:.4g} | {r['w1_err']:.2g} | {r['floor']:.4g} | {r['ratio']:.2f}{mark}"
-                     + ref_cells(lambda x: f"{x[0]['observables'][k]['ratio']:.2f}") + " |")
+                     + ref_cells("observables", k, "ratio") + " |")
     if frame:
         lines += ["", "| cluster-frame angle (labels) | W1/floor |", "|---|---|"]
         lines += [f"| {FRAME[k]} | {frame_cell(v)} |" for k, v in frame.items()]

@@ -17,17 +17,15 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
 from hadml.blocks.charge import charge_flow
 from hadml.blocks.shapes import event_shapes_and_axes
 from hadml.data.io import load_table
 from hadml.data.pdg import charge
 from hadml.data.table import hadron_mass
-from hadml.kinematics_torch import decay_frame, two_body_decay_along
 from hadml.ml import hadml2 as H
 from hadml.ml.train2 import arrays, split_labels
-from hadml.workflows.evaluate import class_key, permute_within
+from hadml.workflows.evaluate import class_key, decays_along, permute_within
 
 
 def flow(counts: np.ndarray, pid: np.ndarray, p4: np.ndarray) -> dict[str, float]:
@@ -64,19 +62,15 @@ def main() -> None:
             cols.append(np.searchsorted(np.quantile(x, [0.2, 0.4, 0.6, 0.8]), x)[:, None].astype(np.float64))
     _, key = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
     key = key.ravel()
-    # the clusters' hadrons in the event's order (two per cluster), as the record lists them
-    cl = torch.as_tensor(t.cluster, dtype=torch.float64)
-    axes, _ = decay_frame(cl, torch.as_tensor(t.parton[:, 0], dtype=torch.float64))
+    # the clusters' hadrons in the event's order (two per cluster), as the record lists them, with
+    # the record's own masses (the unpermuted rebuild must give Herwig's values to rounding)
     h = np.asarray(t.hadron, dtype=np.float64)
     m = np.sqrt(np.maximum(h[..., 0] ** 2 - (h[..., 1:] ** 2).sum(-1), 0.0))
-    m1, m2 = torch.as_tensor(m[:, 0]), torch.as_tensor(m[:, 1])
     counts = 2 * t.counts  # two hadrons per cluster
     pid = np.asarray(t.hadron_pid).reshape(-1)
 
     def rebuilt(uu: np.ndarray) -> dict[str, float]:
-        p1, p2 = two_body_decay_along(cl, m1, m2, axes, torch.as_tensor(uu))
-        p4 = torch.stack([p1, p2], 1).reshape(-1, 4).numpy()
-        return flow(counts, pid, p4)
+        return flow(counts, pid, decays_along(t, uu, m).reshape(-1, 4))
 
     herwig = flow(counts, pid, h.reshape(-1, 4))
     again = rebuilt(u)

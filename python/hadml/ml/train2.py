@@ -168,19 +168,27 @@ class Generator(nn.Module):
         structure into the histogram that its observables cannot constrain."""
         if self.head != "histogram":
             raise ValueError(f"a roughness needs the histogram head (this generator's head: {self.head})")
-        logits = self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1))
+        return self.roughness(self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1)))
+
+    @staticmethod
+    def roughness(logits: torch.Tensor) -> torch.Tensor:
+        """``histogram_roughness`` of the head's logits (``forward_with_logits``' second output;
+        the histogram head does not see the noise, so these are its logits at any noise)."""
         d2 = logits[:, :-2] - 2.0 * logits[:, 1:-1] + logits[:, 2:]
         return (d2 * d2).sum(dim=1).mean()
 
-    def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        v = self.net(torch.cat([conditions, noise], dim=1))
-        if self.head == "histogram":
-            v = self._histogram(v, noise[:, :1])
+    def forward_with_logits(self, conditions: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the direction ``forward`` returns, the network's own output: the histogram head's logits)."""
+        out = self.net(torch.cat([conditions, noise], dim=1))
+        v = self._histogram(out, noise[:, :1]) if self.head == "histogram" else out
         if not self.flat_azimuth:
-            return v
+            return v, out
         psi = (2.0 * math.pi) * _phi(noise[:, -1:])
         c, s = torch.cos(psi), torch.sin(psi)
-        return torch.cat([c * v[:, :1] - s * v[:, 1:2], s * v[:, :1] + c * v[:, 1:2], v[:, 2:]], dim=1)
+        return torch.cat([c * v[:, :1] - s * v[:, 1:2], s * v[:, :1] + c * v[:, 1:2], v[:, 2:]], dim=1), out
+
+    def forward(self, conditions: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_logits(conditions, noise)[0]
 
 
 @dataclass
@@ -374,7 +382,8 @@ class ClusterLevel(Strategy):
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         t, s = self.t, self.t.s
         c, real = t.cond[idx], t.target[idx]
-        fake = H.direction_from_output(t.G(c, t.noise(len(idx))))
+        out, logits = t.G.forward_with_logits(c, t.noise(len(idx)))
+        fake = H.direction_from_output(out)
         loss_d = torch.zeros(())
         loss_g = torch.zeros(())
         if s.adversarial_weight > 0:
@@ -391,7 +400,7 @@ class ClusterLevel(Strategy):
             loss_g = loss_g + s.energy_weight * energy_score(fake, fake2, real)
         if s.likelihood_weight > 0:
             loss_g = loss_g + s.likelihood_weight * t.G.histogram_nll(c, real[:, 2])
-        loss_g = loss_g + t.anchor_loss(idx, fake) + t.smooth_loss(c)
+        loss_g = loss_g + t.anchor_loss(idx, fake) + t.smooth_loss(logits)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -521,14 +530,14 @@ class EventLevel(Strategy):
         nb = min(len(pg), len(pr)) // per
         return [torch.stack([pg[i * per:(i + 1) * per], pr[i * per:(i + 1) * per]]) for i in range(nb)]
 
-    def _fake(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(hadron features of G's decays of clusters idx, G's raw outputs)"""
+    def _fake(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(hadron features of G's decays of clusters idx, G's raw outputs, its network's output)"""
         t = self.t
-        u = t.G(t.cond[idx], t.noise(len(idx)))
+        u, logits = t.G.forward_with_logits(t.cond[idx], t.noise(len(idx)))
         h1, h2 = KT.two_body_decay_along(self.cluster[idx], self.mass[idx, 0], self.mass[idx, 1], self.axes[idx], u,
                                          check=False)
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
-        return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u
+        return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u, logits
 
     def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
@@ -545,7 +554,7 @@ class EventLevel(Strategy):
         ri, ev_r = gather_events(self.real_starts, self.real_counts, sel_r)
         real = self.real[ri]
         ng, nr = len(sel_g), len(sel_r)
-        fake, u = self._fake(ci)
+        fake, u, logits = self._fake(ci)
         lr, lf = self._d(real, ev_r, nr), self._d(fake.detach(), ev_g, ng)
         loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
             lf, torch.zeros_like(lf))
@@ -553,7 +562,7 @@ class EventLevel(Strategy):
         loss_d.backward()
         self.opt_d.step()
         lg = self._d(fake, ev_g, ng)
-        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(t.cond[ci])
+        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(logits)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -716,11 +725,12 @@ class Trainer2:
             u = H.direction_from_output(self.G(self.val_cond, self.noise(len(self.val_cond)))).numpy()
         return {"mean_cos": float(u[:, 2].mean()), "w1_cos_uniform": w1_to_uniform(u[:, 2])}
 
-    def smooth_loss(self, c: torch.Tensor) -> torch.Tensor:
-        """``smooth_weight`` times the histogram head's roughness on conditions ``c`` (zero without)."""
+    def smooth_loss(self, logits: torch.Tensor) -> torch.Tensor:
+        """``smooth_weight`` times the roughness of the histogram head's ``logits`` (those of the
+        step's own forward pass, ``Generator.forward_with_logits``; zero without a weight)."""
         if self.s.smooth_weight <= 0:
             return torch.zeros(())
-        return self.s.smooth_weight * self.G.histogram_roughness(c)
+        return self.s.smooth_weight * self.G.roughness(logits)
 
     def anchor_loss(self, idx: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """``anchor_weight`` times the conditional energy score of G's directions (raw outputs

@@ -147,26 +147,34 @@ def permute_within(key: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return idx
 
 
-def permuted_decays(table: ClusterTable, seed: int = 7) -> tuple[ClusterTable, np.ndarray]:
-    """The perfect class-only decay model, as a reference for ``hadml2_decays``: Herwig's own
-    hadron-1 directions in the hadml-2 frame permuted among the clusters of one class
-    (``class_key``), both hadrons rebuilt along them with Herwig's masses (float64). If Herwig's
-    directions depend on the class alone, this is a draw from Herwig's distribution decaying the
-    same clusters, so its W1 / floor ratios are what an exact model of the decay gets; a row it
-    misses is a fluctuation of the sample (or a dependence beyond the class)."""
+def decays_along(table: ClusterTable, u: np.ndarray, masses: np.ndarray | None = None) -> np.ndarray:
+    """Both hadrons of every cluster of ``table`` rebuilt with hadron 1 along ``u`` (hadml-2 frame
+    directions), in float64, (n_clusters, 2, 4); ``masses`` (n_clusters, 2) default to Herwig's
+    on-shell masses of the table's species, as the model's decays use."""
     import torch
 
     from ..kinematics_torch import decay_frame, two_body_decay_along
+
+    m = hadron_mass(table.hadron_pid) if masses is None else np.asarray(masses, dtype=np.float64)
+    cl = torch.as_tensor(table.cluster, dtype=torch.float64)
+    axes, _ = decay_frame(cl, torch.as_tensor(table.parton[:, 0], dtype=torch.float64))
+    p1, p2 = two_body_decay_along(cl, torch.as_tensor(m[:, 0]), torch.as_tensor(m[:, 1]), axes,
+                                  torch.as_tensor(u, dtype=torch.float64))
+    return torch.stack([p1, p2], 1).numpy()
+
+
+def permuted_decays(table: ClusterTable, seed: int = 7) -> tuple[ClusterTable, np.ndarray]:
+    """The perfect class-only decay model, as a reference for ``hadml2_decays``: Herwig's own
+    hadron-1 directions in the hadml-2 frame permuted among the clusters of one class
+    (``class_key``), both hadrons rebuilt along them with Herwig's masses (``decays_along``). If
+    Herwig's directions depend on the class alone, this is a draw from Herwig's distribution
+    decaying the same clusters, so its W1 / floor ratios are what an exact model of the decay
+    gets; a row it misses is a fluctuation of the sample (or a dependence beyond the class)."""
     from ..ml.train2 import arrays
 
     u = arrays(table).target[permute_within(class_key(table), np.random.default_rng(seed))]
-    cl = torch.as_tensor(table.cluster, dtype=torch.float64)
-    axes, _ = decay_frame(cl, torch.as_tensor(table.parton[:, 0], dtype=torch.float64))
-    m = hadron_mass(table.hadron_pid)
-    p1, p2 = two_body_decay_along(cl, torch.as_tensor(m[:, 0], dtype=torch.float64),
-                                  torch.as_tensor(m[:, 1], dtype=torch.float64), axes, torch.as_tensor(u))
     out = table.select_events(np.ones(table.n_events, bool))
-    out.hadron = torch.stack([p1, p2], 1).numpy()
+    out.hadron = decays_along(table, u)
     out.source = f"Herwig's directions permuted within class on {table.source}"
     return out, u
 

@@ -14,6 +14,7 @@ from hadml.blocks.networks import ACTIVATIONS
 from hadml.ml.hadml2 import CLASS_ONLY, blind_conditions
 from hadml.ml.train2 import (
     ANCHOR_CLUSTERS,
+    DISC_FRAMES,
     HEADS,
     HISTOGRAM_BINS,
     ClusterLevel,
@@ -45,6 +46,13 @@ def main() -> None:
                     help="cluster: HadML v1 on labelled decays; event: HadML v2, Deep Sets over each event's hadrons")
     ap.add_argument("--pairs", action="store_true", help="event level: the discriminator also sees every "
                     "hadron pair of the event (mass, decay angle, charges; blocks.networks.PairSetsDiscriminator)")
+    ap.add_argument("--disc-frame", choices=DISC_FRAMES, default="lab",
+                    help="event level: each hadron as D sees it: lab four-momentum and charge, or in its event's own "
+                    "frame (blocks.networks.event_frame_features: |p| along and across the event axis, the "
+                    "hemisphere-signed charge)")
+    ap.add_argument("--flow-weight", type=float, default=0.0,
+                    help="event level: weight of the batch's charge-flow distances in G's loss (EventLevel.flow_loss: "
+                    "W1 of the hemisphere charge products and a smooth leading-hadron charge product)")
     ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
                     "(default: CLUSTERS itself, closure)")
     ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt or exported hadml-2 .onnx "
@@ -95,7 +103,7 @@ def main() -> None:
         t = Trainer2(Settings(a.clusters, output=str(out), epochs=a.epochs, time_budget_s=a.budget,
                               threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                               energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
-                              batch_size=a.batch_size, target=a.target, pairs=a.pairs,
+                              batch_size=a.batch_size, target=a.target, pairs=a.pairs, disc_frame=a.disc_frame, flow_weight=a.flow_weight,
                               anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                               select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                               blind=blind, flat_azimuth=a.flat_azimuth,

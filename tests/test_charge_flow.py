@@ -196,3 +196,18 @@ def test_compare_command_charge_flow(tmp_path):
          "--classifier-features", "pid"],
     )
     assert bad.exit_code == 2 and "pid" in bad.output
+
+
+def test_hemisphere_charges_have_a_finite_gradient_for_a_hadron_across_the_axis() -> None:
+    """A hadron with p.n = 0 weighs nothing (kappa 0.5 included) and leaves no infinite gradient."""
+    import torch
+
+    from hadml.blocks.charge import hemisphere_charges
+
+    p3 = torch.tensor([[0.0, 0.0, 3.0], [1.0, 0.0, 0.0], [0.0, 0.0, -2.0]], dtype=torch.float64, requires_grad=True)
+    q = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    axes = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
+    qh = hemisphere_charges(q, p3, torch.zeros(3, dtype=torch.long), 1, axes, 0.5)
+    assert qh.tolist() == [[1.0, -1.0]]
+    (qh[0, 0] * qh[0, 1]).backward()
+    assert torch.isfinite(p3.grad).all()

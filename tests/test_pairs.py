@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from hadml.blocks.networks import PairSetsDiscriminator, pair_features
+from hadml.blocks.networks import (
+    FRAME_FEATURES,
+    PairSetsDiscriminator,
+    event_axes,
+    event_frame_features,
+    pair_features,
+)
 from hadml.blocks.ragged import event_pairs
 from hadml.kinematics import boost, mass, two_body_decay
 
@@ -69,3 +75,90 @@ def test_pair_discriminator_sees_the_pairs_and_not_their_order() -> None:
     with torch.no_grad():
         out = D.forward_pairs(x, ev, 2, moved, q)  # the hadron branch unchanged: only the pairs moved
     assert abs(float(out[0] - base[0])) > 1e-6 and float(out[1]) == pytest.approx(float(base[1]), abs=1e-12)
+
+
+def _rotation(rng: np.random.Generator) -> torch.Tensor:
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] *= -1
+    return torch.as_tensor(q)
+
+
+def _events(rng: np.random.Generator, n: int = 30) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Two-jet-like events: hadrons about a random axis per event, random charges."""
+    counts = rng.integers(4, 12, n)
+    ev = np.repeat(np.arange(n), counts)
+    axis = rng.normal(size=(n, 3))
+    axis /= np.linalg.norm(axis, axis=1)[:, None]
+    side = rng.choice([-1.0, 1.0], len(ev))
+    p3 = side[:, None] * axis[ev] * rng.exponential(5.0, len(ev))[:, None] + rng.normal(size=(len(ev), 3)) * 0.4
+    p4 = np.column_stack([np.sqrt((p3**2).sum(1) + 0.0195), p3])
+    q = rng.choice([-1.0, 0.0, 1.0], len(ev))
+    return torch.as_tensor(p4), torch.as_tensor(q), torch.as_tensor(ev)
+
+
+def test_event_frame_features_are_the_hadrons_about_the_events_axis() -> None:
+    """The axis is the linearised momentum tensor's leading eigenvector (numpy's, per event); the
+    features are E, |p.n|, p_perp, q and q sign(p.n)."""
+    rng = np.random.default_rng(3)
+    p4, q, ev = _events(rng)
+    n_ev = int(ev.max()) + 1
+    f = event_frame_features(p4, q, ev, n_ev).numpy()
+    assert f.shape == (len(q), len(FRAME_FEATURES))
+    for e in range(n_ev):
+        m = (ev == e).numpy()
+        p3 = p4[m, 1:].numpy()
+        t = (p3[:, :, None] * p3[:, None, :] / np.linalg.norm(p3, axis=1)[:, None, None]).sum(0)
+        axis = np.linalg.eigh(t)[1][:, 2]
+        par = p3 @ axis
+        np.testing.assert_allclose(f[m, 0], p4[m, 0].numpy())
+        np.testing.assert_allclose(f[m, 1], np.abs(par), rtol=1e-10)
+        np.testing.assert_allclose(f[m, 2], np.sqrt((p3**2).sum(1) - par**2), rtol=1e-8)
+        np.testing.assert_allclose(f[m, 3], q[m].numpy())
+        # the hemisphere-signed charge: q sign(p.n), with n's sign free but one per event
+        signs = f[m, 4][q[m].numpy() != 0] / q[m].numpy()[q[m].numpy() != 0]
+        par_c = par[q[m].numpy() != 0]
+        assert np.all(signs * np.sign(par_c) == signs[0] * np.sign(par_c[0]))
+
+
+def test_the_event_frame_discriminator_does_not_see_the_events_orientation() -> None:
+    """Rotating every event (which may flip its axis' sign) leaves D's logits unchanged, pair
+    branch included; swapping two hadrons' charges across the hemispheres changes them."""
+    rng = np.random.default_rng(4)
+    p4, q, ev = _events(rng, 8)
+    flip = FRAME_FEATURES.index("charge_hemisphere")
+    torch.manual_seed(0)
+    D = PairSetsDiscriminator(16, 2, len(FRAME_FEATURES), torch.zeros(6), torch.ones(6)).double()
+
+    def logits(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            axes = event_axes(p[:, 1:], ev, 8)
+            return D.forward_pairs(event_frame_features(p, c, ev, 8, axes), ev, 8, p, c, flip=flip, axes=axes)
+
+    base = logits(p4, q)
+    for k in range(4):
+        R = _rotation(np.random.default_rng(10 + k))
+        rot = torch.cat([p4[:, :1], p4[:, 1:] @ R.T], 1)
+        torch.testing.assert_close(logits(rot, q), base, rtol=1e-9, atol=1e-9)
+    # a charged forward and an oppositely charged backward hadron of event 0 swap charges
+    f = event_frame_features(p4, q, ev, 8)
+    m = torch.nonzero(ev == 0).squeeze(1)
+    fwd = m[(f[m, 4] > 0)][0]
+    back = m[(f[m, 4] < 0) & (q[m] == -q[fwd])][0]
+    swapped = q.clone()
+    swapped[fwd], swapped[back] = q[back], q[fwd]
+    assert abs(float(logits(p4, swapped)[0] - base[0])) > 1e-6
+
+
+def test_the_pairs_hemisphere_signed_cosine_is_the_charge_flow_along_the_axis() -> None:
+    """With the events' axes the pair features gain the charge-signed cosine times the sign of the
+    pair's momentum along the axis; the first five stay as they were."""
+    rng = np.random.default_rng(5)
+    p4, q, ev = _events(rng, 6)
+    i, j, pev = event_pairs(ev, 6)
+    axes = event_axes(p4[:, 1:], ev, 6)
+    plain, signed = pair_features(p4, q, i, j), pair_features(p4, q, i, j, axes[pev])
+    torch.testing.assert_close(signed[:, :5], plain)
+    side = np.sign(((p4[i, 1:] + p4[j, 1:]).numpy() * axes[pev].numpy()).sum(1))
+    np.testing.assert_allclose(signed[:, 5].numpy(), plain[:, 3].numpy() * side)

@@ -67,6 +67,19 @@ def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path, pairs) -> None:
     assert md["hadml.training_mode"] == "event" and "event-level fit" in md["hadml.training_sample"]
 
 
+def test_event_level_fit_in_the_events_own_frame(tmp_path) -> None:
+    """disc_frame "event": D sees the hadrons about each event's axis (scaled on the target, the
+    hemisphere-signed charge without a shift); a frame it does not know is refused."""
+    t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, pairs=True,
+                          disc_frame="event"), EventLevel, table=_labelled(400))
+    e = t.strategy
+    assert e.D.phi[0].in_features == 5 and e.flip == 4  # type: ignore[attr-defined]
+    assert float(e.mu[4]) == 0.0 and float(e.sd[1]) > 0  # type: ignore[attr-defined]
+    assert np.isfinite(t.fit()["best_metric"])
+    with pytest.raises(ValueError, match="disc_frame 'beam'"):
+        Trainer2(Settings("mem", output=str(tmp_path), disc_frame="beam", threads=1), EventLevel, table=_labelled(100))
+
+
 def test_event_level_target_must_exist(tmp_path) -> None:
     bad = tmp_path / "nope.clusters"
     with pytest.raises(DataFormatError, match=r"nope\.clusters.*no such file"):
@@ -649,3 +662,36 @@ def test_a_silu_generator_exports_what_torch_computes(tmp_path) -> None:
     assert "silu generator" in t.metadata()["hadml.training_sample"]
     with pytest.raises(ValueError, match="activation 'tanh'"):
         mlp(3, 4, 1, False, activation="tanh")
+
+
+def test_the_flow_statistics_are_the_charge_flow_observables(tmp_path, monkeypatch) -> None:
+    """EventLevel.flow_statistics: Q_F Q_B as blocks.charge defines them (about the same axes), and
+    the smooth leading-hadron product tends to lead_qq as its scale goes to zero; the flow loss has
+    a finite gradient (events with an empty hemisphere included) and vanishes for one sample."""
+    import hadml.ml.train2 as T
+    from hadml.blocks.charge import charge_flow
+    from hadml.blocks.networks import event_axes
+    from hadml.blocks.ragged import gather_events
+
+    t = Trainer2(Settings("mem", output=str(tmp_path), threads=1, flow_weight=1.0), EventLevel, table=_labelled(300))
+    e = t.strategy
+    n = 60
+    ri, ev = gather_events(e.real_starts, e.real_counts, torch.arange(n))  # type: ignore[attr-defined]
+    f = e.real[ri].double()  # type: ignore[attr-defined]
+    counts = torch.bincount(ev, minlength=n).numpy()
+    want = charge_flow(counts, f[:, 4].numpy(), f[:, :4].numpy(), event_axes(f[:, 1:4], ev, n).numpy())
+    monkeypatch.setattr(T, "FLOW_LEAD_SCALE", 1e-4)
+    got = e.flow_statistics(f, ev, n)  # type: ignore[attr-defined]
+    for g, k in zip(got, ("qfqb_k0.5", "qfqb_k1", "lead_qq"), strict=True):
+        w = want[k][np.isfinite(want[k])]
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=k)
+    monkeypatch.setattr(T, "FLOW_LEAD_SCALE", 1.0)
+    x = f.clone().requires_grad_(True)
+    loss = e.flow_loss(x, ev, n, f, ev, n)  # type: ignore[attr-defined]
+    assert float(loss.detach()) == pytest.approx(0.0, abs=1e-12)
+    shifted = f.clone()
+    shifted[:, 1:4] *= torch.linspace(0.5, 1.5, len(f), dtype=f.dtype)[:, None]
+    x = shifted.clone().requires_grad_(True)
+    loss = e.flow_loss(x, ev, n, f, ev, n)  # type: ignore[attr-defined]
+    loss.backward()
+    assert float(loss.detach()) > 0 and torch.isfinite(x.grad).all() and float(x.grad.abs().sum()) > 0

@@ -19,6 +19,7 @@ Events are handled together (flat numpy arrays and bincount, no loop over events
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .shapes import event_shapes_and_axes
 
@@ -51,16 +52,12 @@ def charge_flow(
     ev = np.repeat(np.arange(n_events), counts)
     q = np.asarray(q, dtype=np.float64)
     proj = np.einsum("ij,ij->i", p3, axes[ev])
-    back = proj < 0
-    slot = 2 * ev + back  # (event, hemisphere): 2e forward, 2e + 1 backward
+    slot = 2 * ev + (proj < 0)  # (event, hemisphere): 2e forward, 2e + 1 backward
+    t = [torch.as_tensor(x) for x in (q, p3, ev, axes)]
     out: dict[str, np.ndarray] = {}
     for kappa in KAPPAS:
-        w = np.abs(proj) ** kappa
-        num = np.bincount(slot, weights=q * w, minlength=2 * n_events)
-        den = np.bincount(slot, weights=w, minlength=2 * n_events)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            qh = np.where(den > 0, num / den, np.nan)
-        out[_name(kappa)] = qh[0::2] * qh[1::2]
+        qh = hemisphere_charges(t[0], t[1], t[2], n_events, t[3], kappa).numpy()
+        out[_name(kappa)] = qh[:, 0] * qh[:, 1]
     charged = np.flatnonzero(q != 0)
     pabs = np.linalg.norm(p3[charged], axis=1)
     order = charged[np.lexsort((-pabs, slot[charged]))]  # by slot, then by |p| descending
@@ -69,6 +66,23 @@ def charge_flow(
     lead[slots] = q[order[first]]
     out["lead_qq"] = lead[0::2] * lead[1::2]
     return out
+
+
+def hemisphere_charges(q: torch.Tensor, p3: torch.Tensor, event: torch.Tensor, n_events: int, axes: torch.Tensor,
+                       kappa: float) -> torch.Tensor:
+    """(n_events, 2) the forward and backward hemisphere charges Q_F, Q_B (module docstring) of
+    hadrons held flat (charges q, three-momenta p3, event index ``event``) about the events' axes
+    (n_events, 3); NaN for a hemisphere of zero weight. Differentiable in p3 through the weights
+    |p.n|^kappa (the hemispheres, and the axes, are taken as given): the one definition that the
+    observables and the event-level fit's charge-flow loss both use."""
+    proj = (p3 * axes[event]).sum(1)
+    slot = 2 * event + (proj < 0).long()
+    a = proj.abs()
+    w = torch.where(a > 0, a.clamp_min(1e-30) ** kappa, torch.zeros_like(a))  # no infinite gradient at p.n = 0
+    num = torch.zeros(2 * n_events, dtype=w.dtype, device=w.device).index_add_(0, slot, q.to(w.dtype) * w)
+    den = torch.zeros(2 * n_events, dtype=w.dtype, device=w.device).index_add_(0, slot, w)
+    qh = torch.where(den > 0, num / torch.where(den > 0, den, torch.ones_like(den)), torch.full_like(den, float("nan")))
+    return qh.reshape(n_events, 2)
 
 
 def mean_with_error(x: np.ndarray) -> tuple[float, float]:

@@ -38,22 +38,73 @@ class DeepSetsDiscriminator(nn.Module):
         self.phi = nn.Sequential(*mlp(n_features, hidden, layers, False))
         self.f = nn.Sequential(*mlp(hidden, hidden, layers, False), nn.Linear(hidden, 1))
 
-    def forward(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
+    def pool(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
+        """(n_events, hidden): the mean of Phi over each event's hadrons."""
         h = self.phi(hadrons)
         pooled = torch.zeros(n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, event, h)
         counts = torch.bincount(event, minlength=n_events).clamp_min(1).to(h.dtype)
-        return self.f(pooled / counts[:, None]).squeeze(1)
+        return pooled / counts[:, None]
+
+    def pools(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, flip: int | None) -> list[torch.Tensor]:
+        """The pooled hadrons as given and, with ``flip`` a feature's column, also with that feature
+        negated: F's logits averaged over both are even in it (an event axis whose sign is arbitrary,
+        :func:`event_frame_features`)."""
+        out = [self.pool(hadrons, event, n_events)]
+        if flip is not None:
+            sign = torch.ones(hadrons.shape[1], dtype=hadrons.dtype, device=hadrons.device)
+            sign[flip] = -1.0
+            out.append(self.pool(hadrons * sign, event, n_events))
+        return out
+
+    def forward(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, flip: int | None = None) -> torch.Tensor:
+        pooled = self.pools(hadrons, event, n_events, flip)
+        return torch.stack([self.f(p).squeeze(1) for p in pooled]).mean(0)
+
+
+FRAME_FEATURES = ("E", "abs_p_axis", "p_perp", "charge", "charge_hemisphere")
+
+
+def event_axes(p3: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
+    """(n_events, 3) each event's principal axis: the leading eigenvector of the linearised
+    momentum tensor sum_i p_i^a p_i^b / |p_i| of its hadrons (infrared safe, close to the thrust
+    axis in two-jet events, one batched 3x3 eigensolve). Its sign is arbitrary; no gradient flows
+    through it."""
+    with torch.no_grad():
+        pn = torch.linalg.vector_norm(p3, dim=1).clamp_min(1e-9)
+        outer = (p3[:, :, None] * p3[:, None, :] / pn[:, None, None]).reshape(-1, 9)
+        t = torch.zeros(n_events, 9, dtype=p3.dtype, device=p3.device).index_add_(0, event, outer)
+        _, vec = torch.linalg.eigh(t.reshape(-1, 3, 3).double())
+        return vec[:, :, 2].to(p3.dtype)
+
+
+def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor, n_events: int,
+                         axes: torch.Tensor | None = None) -> torch.Tensor:
+    """(H, 5) each hadron in its event's own frame (:func:`event_axes`, axis n): energy, |p.n|,
+    momentum transverse to n, charge, and charge times the sign of p.n (which hemisphere: the
+    column whose sign the arbitrary axis sign flips, see ``DeepSetsDiscriminator.pools``).
+    Rotation invariant, unlike the lab four-momentum, so a discriminator need not learn the
+    events' orientation; the hemisphere-signed charge lets its pooling form the charge flow
+    between hemispheres."""
+    p3 = p4[:, 1:]
+    n = (event_axes(p3, event, n_events) if axes is None else axes)[event]
+    par = (p3 * n).sum(1)
+    perp = torch.sqrt(((p3 * p3).sum(1) - par**2).clamp_min(1e-12))
+    return torch.stack([p4[:, 0], par.abs(), perp, charge, charge * torch.sign(par).detach()], dim=1)
 
 
 PAIR_FEATURES = ("mass", "abs_cos", "charge_product", "charged_cos", "log_p")
 
 
-def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: torch.Tensor,
+                  axes: torch.Tensor | None = None) -> torch.Tensor:
     """(P, 5) features of hadron pairs (i, j) from lab four-momenta (GeV) and charges, symmetric
     in i <-> j: pair mass, |cos| of the decay angle in the pair's rest frame about its flight
     direction, the charges' product, the decay-angle cosine of the positive hadron (charge-signed:
     (q_i - q_j) / 2 cos_i, 0 for neutral pairs) and ln(1 + |p_pair|). What a two-body decay leaves
-    in the hadrons (mass, decay angle, charge flow), seen without knowing which pairs are clusters."""
+    in the hadrons (mass, decay angle, charge flow), seen without knowing which pairs are clusters.
+    With ``axes`` (P, 3), the axis of each pair's event (:func:`event_axes`), a sixth column: the
+    charge-signed cosine times the sign of the pair's momentum along the axis (which hemisphere
+    its positive hadron leads in: the charge flow a perturbative cluster's aligned decay makes)."""
     a, b = p4[i], p4[j]
     P = a + b
     pp = P[:, 1:]
@@ -65,7 +116,10 @@ def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: to
     par_rest = (P[:, 0] * par - pn * a[:, 0]) / m  # gamma (p_par - beta E)
     cos = par_rest / torch.sqrt(par_rest**2 + perp2).clamp_min(1e-9)
     qi, qj = charge[i], charge[j]
-    return torch.stack([m, cos.abs(), qi * qj, 0.5 * (qi - qj) * cos, torch.log1p(pn)], dim=1)
+    cols = [m, cos.abs(), qi * qj, 0.5 * (qi - qj) * cos, torch.log1p(pn)]
+    if axes is not None:
+        cols.append(cols[3] * torch.sign((pp * axes).sum(1)).detach())
+    return torch.stack(cols, dim=1)
 
 
 class PairSetsDiscriminator(DeepSetsDiscriminator):
@@ -80,25 +134,40 @@ class PairSetsDiscriminator(DeepSetsDiscriminator):
 
     def __init__(self, hidden: int, layers: int, n_features: int, pair_mu: torch.Tensor, pair_sd: torch.Tensor,
                  mass_max: float = 4.0, pair_hidden: int = 32):
+        """``pair_mu`` / ``pair_sd``: the pair features' scaling, one entry per feature seen: those
+        of :data:`PAIR_FEATURES`, and with an event frame (``forward_pairs(axes=...)``) the
+        hemisphere-signed one after them."""
         super().__init__(hidden, layers, n_features)
-        self.phi_pair = nn.Sequential(*mlp(len(PAIR_FEATURES), pair_hidden, 2, False))
+        self.phi_pair = nn.Sequential(*mlp(pair_mu.numel(), pair_hidden, 2, False))
         self.f = nn.Sequential(*mlp(hidden + pair_hidden, hidden, layers, False), nn.Linear(hidden, 1))
         self.register_buffer("pair_mu", pair_mu.clone())
         self.register_buffer("pair_sd", pair_sd.clone())
         self.mass_max = mass_max
 
-    def forward_pairs(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, p4: torch.Tensor,
-                      charge: torch.Tensor) -> torch.Tensor:
+    def pair_pools(self, event: torch.Tensor, n_events: int, p4: torch.Tensor, charge: torch.Tensor,
+                   axes: torch.Tensor | None, flip: bool) -> list[torch.Tensor]:
+        """The pooled pair branch: as :meth:`pools`, the last feature negated too when ``flip``."""
         from .ragged import event_pairs
 
-        h = self.phi(hadrons)
-        pooled = torch.zeros(n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, event, h)
-        counts = torch.bincount(event, minlength=n_events).clamp_min(1).to(h.dtype)
         i, j, ev = event_pairs(event, n_events)
-        f = pair_features(p4, charge, i, j)
+        f = pair_features(p4, charge, i, j, axes[ev] if axes is not None else None)
         keep = f[:, 0] < self.mass_max
-        f, ev = f[keep], ev[keep]
-        g = self.phi_pair((f - self.pair_mu) / self.pair_sd)
-        gp = torch.zeros(n_events, g.shape[1], dtype=g.dtype, device=g.device).index_add_(0, ev, g)
-        gc = torch.bincount(ev, minlength=n_events).clamp_min(1).to(g.dtype)
-        return self.f(torch.cat([pooled / counts[:, None], gp / gc[:, None]], dim=1)).squeeze(1)
+        f, ev = (f[keep] - self.pair_mu) / self.pair_sd, ev[keep]
+        gc = torch.bincount(ev, minlength=n_events).clamp_min(1).to(f.dtype)[:, None]
+        out = []
+        for x in [f, f * torch.cat([torch.ones(f.shape[1] - 1, dtype=f.dtype, device=f.device),
+                                    -torch.ones(1, dtype=f.dtype, device=f.device)])][: 2 if flip else 1]:
+            g = self.phi_pair(x)
+            out.append(torch.zeros(n_events, g.shape[1], dtype=g.dtype, device=g.device).index_add_(0, ev, g) / gc)
+        return out
+
+    def forward_pairs(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, p4: torch.Tensor,
+                      charge: torch.Tensor, flip: int | None = None, axes: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; ``flip`` as in :meth:`DeepSetsDiscriminator.forward`, ``axes`` (n_events, 3) the
+        events' axes (:func:`event_axes`) for the pairs' hemisphere-signed feature, which the axis'
+        sign flips together with the hadrons' column ``flip``."""
+        pooled = self.pools(hadrons, event, n_events, flip)
+        pairs = self.pair_pools(event, n_events, p4, charge, axes, flip is not None and axes is not None)
+        if len(pairs) < len(pooled):
+            pairs = pairs * len(pooled)
+        return torch.stack([self.f(torch.cat([p, g], dim=1)).squeeze(1) for p, g in zip(pooled, pairs, strict=True)]).mean(0)

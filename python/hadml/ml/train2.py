@@ -25,10 +25,18 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .. import __version__
 from .. import kinematics as K
 from .. import kinematics_torch as KT
-from ..blocks.charge import charge_flow
+from ..blocks.charge import KAPPAS, charge_flow, hemisphere_charges
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
-from ..blocks.networks import DeepSetsDiscriminator, PairSetsDiscriminator, mlp, pair_features
+from ..blocks.networks import (
+    FRAME_FEATURES,
+    DeepSetsDiscriminator,
+    PairSetsDiscriminator,
+    event_axes,
+    event_frame_features,
+    mlp,
+    pair_features,
+)
 from ..blocks.ragged import event_pairs, gather_events
 from ..data.io import load_table
 from ..data.pdg import charge
@@ -217,6 +225,13 @@ class Settings:
     ema: float = 0.0  # decay of the generator's exponential moving average (0: none); EMA is what is judged
     pairs: bool = False  # event level: the discriminator also sees every hadron pair (PairSetsDiscriminator)
     pair_mass_max: float = 4.0  # GeV: the pairs it sees (above every LEP two-body cluster's mass)
+    # event level: the frame the discriminator sees each hadron in: "lab" (four-momentum and charge)
+    # or "event" (its event's own axis: blocks.networks.event_frame_features)
+    disc_frame: str = "lab"
+    # event level: weight in G's loss of the charge-flow distances of the batch (EventLevel.flow_loss:
+    # W1 of the hemisphere charge products and a smooth leading-hadron charge product, generated
+    # against target events): a direct, low-variance signal where D sees too little per event
+    flow_weight: float = 0.0
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
     anchor_weight: float = 0.0
@@ -247,6 +262,7 @@ class Settings:
 
 
 ANCHOR_CLUSTERS = ("all", "nonperturbative")
+DISC_FRAMES = ("lab", "event")
 
 
 def frame_angles(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -477,25 +493,35 @@ class EventLevel(Strategy):
         self.starts = torch.cumsum(self.counts, 0) - self.counts
         target = t.target_parts
         real = target["train"]
-        f = hadron_features(real.hadron, real.hadron_pid)
-        self.mu = torch.as_tensor(f.mean(0), dtype=torch.float32)
-        sd = f.std(0)
-        self.sd = torch.as_tensor(np.where(sd > 0, sd, 1.0), dtype=torch.float32)
-        self.real = torch.as_tensor(f, dtype=torch.float32)
+        if s.disc_frame not in DISC_FRAMES:
+            raise ValueError(f"disc_frame {s.disc_frame!r}: one of {', '.join(DISC_FRAMES)}")
+        f64 = torch.as_tensor(hadron_features(real.hadron, real.hadron_pid))
+        self.real = f64.to(torch.float32)
         self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
         self.real_starts = torch.cumsum(self.real_counts, 0) - self.real_counts
+        # the scaling of what D sees, from the target's training events (in double precision)
+        seen = self._seen(f64, torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts), len(real.counts))
+        mu, sd = seen.mean(0), seen.std(0, correction=0)
+        if self.flip is not None:
+            mu[self.flip] = 0.0  # the hemisphere-signed charge: odd under the axis' sign, scaled without a shift
+        self.mu = mu.to(torch.float32)
+        self.sd = torch.where(sd > 0, sd, torch.ones_like(sd)).to(torch.float32)
         self.D: DeepSetsDiscriminator
         if s.pairs:
             n_ev = min(len(real.counts), 5000)
             ri, ev = gather_events(self.real_starts, self.real_counts, torch.arange(n_ev))
-            pi, pj, _ = event_pairs(ev, n_ev)
-            pf = pair_features(self.real[ri, :4], self.real[ri, 4], pi, pj)
+            pi, pj, pev = event_pairs(ev, n_ev)
+            axes = event_axes(self.real[ri, 1:4], ev, n_ev)[pev] if self.flip is not None else None
+            pf = pair_features(self.real[ri, :4], self.real[ri, 4], pi, pj, axes)
             pf = pf[pf[:, 0] < s.pair_mass_max]
             psd = pf.std(0)
-            self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES), pf.mean(0),
+            pmu = pf.mean(0)
+            if self.flip is not None:
+                pmu[-1] = 0.0  # hemisphere-signed, as the hadrons' column flip
+            self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel(), pmu,
                                            torch.where(psd > 0, psd, torch.ones_like(psd)), s.pair_mass_max)
         else:
-            self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, len(HADRON_FEATURES))
+            self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel())
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
         v, tv = t.parts["validation"].table, target["validation"]
         n = min(v.n_events, s.eval_clusters // 7 + 1)
@@ -539,12 +565,24 @@ class EventLevel(Strategy):
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
         return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u, logits
 
+    @property
+    def flip(self) -> int | None:
+        """The column of D's hadron features that the event axis' arbitrary sign flips (None: lab)."""
+        return FRAME_FEATURES.index("charge_hemisphere") if self.t.s.disc_frame == "event" else None
+
+    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int, axes: torch.Tensor | None = None) -> torch.Tensor:
+        """What D sees of each hadron, before scaling, from its raw features f (lab p4, charge)."""
+        if self.t.s.disc_frame == "event":
+            return event_frame_features(f[:, :4], f[:, 4], ev, n, axes)
+        return f
+
     def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
-        x = (f - self.mu) / self.sd
+        axes = event_axes(f[:, 1:4], ev, n) if self.flip is not None else None
+        x = (self._seen(f, ev, n, axes) - self.mu) / self.sd
         if isinstance(self.D, PairSetsDiscriminator):
-            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4])
-        return self.D(x, ev, n)
+            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], flip=self.flip, axes=axes)
+        return self.D(x, ev, n, flip=self.flip)
 
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         t = self.t
@@ -563,11 +601,49 @@ class EventLevel(Strategy):
         self.opt_d.step()
         lg = self._d(fake, ev_g, ng)
         loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(logits)
+        if t.s.flow_weight > 0:
+            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, real, ev_r, nr)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
         t.update_ema()
         return float(loss_d.detach()), float(loss_g.detach())
+
+    def flow_statistics(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> list[torch.Tensor]:
+        """The charge-flow statistics of events of raw hadron features f (lab p4, charge), each a
+        1-d sample over the events with both hemispheres defined (hemispheres about
+        :func:`event_axes`): Q_F Q_B for each kappa of :mod:`hadml.blocks.charge`, and a smooth
+        ``lead_qq``: the product of each hemisphere's charged hadrons' charges weighted by
+        exp(|p| / FLOW_LEAD_SCALE) (the leading one's charge as the scale goes to 0; differentiable)."""
+        p3, q = f[:, 1:4], f[:, 4]
+        axes = event_axes(p3, ev, n)
+        out = []
+        for kappa in KAPPAS:
+            qh = hemisphere_charges(q, p3, ev, n, axes, kappa)
+            ok = torch.isfinite(qh).all(1)  # before the product: no NaN in its gradient
+            out.append(qh[ok, 0] * qh[ok, 1])
+        slot = 2 * ev + ((p3 * axes[ev]).sum(1) < 0).long()
+        c = q != 0
+        pabs = torch.linalg.vector_norm(p3, dim=1)
+        top = torch.zeros(2 * n, dtype=p3.dtype).scatter_reduce(0, slot[c], pabs[c].detach(), "amax", include_self=False)
+        w = torch.exp((pabs - top[slot]).clamp_max(0.0) / FLOW_LEAD_SCALE) * c
+        num = torch.zeros(2 * n, dtype=p3.dtype).index_add_(0, slot, q * w)
+        den = torch.zeros(2 * n, dtype=p3.dtype).index_add_(0, slot, w)
+        ok = ((den[0::2] > 0) & (den[1::2] > 0))
+        lead = num / torch.where(den > 0, den, torch.ones_like(den))
+        out.append(lead[0::2][ok] * lead[1::2][ok])
+        return out
+
+    def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, real: torch.Tensor, ev_r: torch.Tensor,
+                  nr: int) -> torch.Tensor:
+        """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`) between the generated
+        events of the batch and its target events, each in units of the target's standard deviation
+        in the batch (so each statistic counts alike)."""
+        with torch.no_grad():
+            ref = self.flow_statistics(real, ev_r, nr)
+        gen = self.flow_statistics(fake, ev_g, ng)
+        return sum((w1_quantiles(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
+                   torch.zeros(()))
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -583,6 +659,15 @@ class EventLevel(Strategy):
             d |= charge_distances(charge_flow_of(gen, self.val_charge, 2 * v.counts), self.val_real_charge)
         d["metric"] = float(np.mean([d[k] / self.floor[k] for k in d]))
         return d
+
+
+FLOW_LEAD_SCALE = 1.0  # GeV: the smooth leading hadron of EventLevel.flow_statistics
+
+
+def w1_quantiles(x: torch.Tensor, y: torch.Tensor, n: int = 256) -> torch.Tensor:
+    """W1 of two 1-d samples from their ``n`` midpoint quantiles (differentiable in both)."""
+    p = (torch.arange(n, dtype=x.dtype, device=x.device) + 0.5) / n
+    return (torch.quantile(x, p) - torch.quantile(y.to(x.dtype), p)).abs().mean()
 
 
 def _axes(table: ClusterTable) -> np.ndarray:

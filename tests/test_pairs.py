@@ -10,7 +10,6 @@ import torch
 from hadml.blocks.networks import (
     FRAME_FEATURES,
     PairSetsDiscriminator,
-    event_axes,
     event_frame_features,
     pair_features,
 )
@@ -129,12 +128,11 @@ def test_the_event_frame_discriminator_does_not_see_the_events_orientation() -> 
     p4, q, ev = _events(rng, 8)
     flip = FRAME_FEATURES.index("charge_hemisphere")
     torch.manual_seed(0)
-    D = PairSetsDiscriminator(16, 2, len(FRAME_FEATURES), torch.zeros(6), torch.ones(6)).double()
+    D = PairSetsDiscriminator(16, 2, len(FRAME_FEATURES), torch.zeros(5), torch.ones(5)).double()
 
     def logits(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            axes = event_axes(p[:, 1:], ev, 8)
-            return D.forward_pairs(event_frame_features(p, c, ev, 8, axes), ev, 8, p, c, flip=flip, axes=axes)
+            return D.forward_pairs(event_frame_features(p, c, ev, 8), ev, 8, p, c, flip=flip)
 
     base = logits(p4, q)
     for k in range(4):
@@ -150,15 +148,3 @@ def test_the_event_frame_discriminator_does_not_see_the_events_orientation() -> 
     swapped[fwd], swapped[back] = q[back], q[fwd]
     assert abs(float(logits(p4, swapped)[0] - base[0])) > 1e-6
 
-
-def test_the_pairs_hemisphere_signed_cosine_is_the_charge_flow_along_the_axis() -> None:
-    """With the events' axes the pair features gain the charge-signed cosine times the sign of the
-    pair's momentum along the axis; the first five stay as they were."""
-    rng = np.random.default_rng(5)
-    p4, q, ev = _events(rng, 6)
-    i, j, pev = event_pairs(ev, 6)
-    axes = event_axes(p4[:, 1:], ev, 6)
-    plain, signed = pair_features(p4, q, i, j), pair_features(p4, q, i, j, axes[pev])
-    torch.testing.assert_close(signed[:, :5], plain)
-    side = np.sign(((p4[i, 1:] + p4[j, 1:]).numpy() * axes[pev].numpy()).sum(1))
-    np.testing.assert_allclose(signed[:, 5].numpy(), plain[:, 3].numpy() * side)

@@ -77,8 +77,7 @@ def event_axes(p3: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Te
         return vec[:, :, 2].to(p3.dtype)
 
 
-def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor, n_events: int,
-                         axes: torch.Tensor | None = None) -> torch.Tensor:
+def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
     """(H, 5) each hadron in its event's own frame (:func:`event_axes`, axis n): energy, |p.n|,
     momentum transverse to n, charge, and charge times the sign of p.n (which hemisphere: the
     column whose sign the arbitrary axis sign flips, see ``DeepSetsDiscriminator.pools``).
@@ -86,7 +85,7 @@ def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Te
     events' orientation; the hemisphere-signed charge lets its pooling form the charge flow
     between hemispheres."""
     p3 = p4[:, 1:]
-    n = (event_axes(p3, event, n_events) if axes is None else axes)[event]
+    n = event_axes(p3, event, n_events)[event]
     par = (p3 * n).sum(1)
     perp = torch.sqrt(((p3 * p3).sum(1) - par**2).clamp_min(1e-12))
     return torch.stack([p4[:, 0], par.abs(), perp, charge, charge * torch.sign(par).detach()], dim=1)
@@ -95,16 +94,12 @@ def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Te
 PAIR_FEATURES = ("mass", "abs_cos", "charge_product", "charged_cos", "log_p")
 
 
-def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: torch.Tensor,
-                  axes: torch.Tensor | None = None) -> torch.Tensor:
+def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
     """(P, 5) features of hadron pairs (i, j) from lab four-momenta (GeV) and charges, symmetric
     in i <-> j: pair mass, |cos| of the decay angle in the pair's rest frame about its flight
     direction, the charges' product, the decay-angle cosine of the positive hadron (charge-signed:
     (q_i - q_j) / 2 cos_i, 0 for neutral pairs) and ln(1 + |p_pair|). What a two-body decay leaves
-    in the hadrons (mass, decay angle, charge flow), seen without knowing which pairs are clusters.
-    With ``axes`` (P, 3), the axis of each pair's event (:func:`event_axes`), a sixth column: the
-    charge-signed cosine times the sign of the pair's momentum along the axis (which hemisphere
-    its positive hadron leads in: the charge flow a perturbative cluster's aligned decay makes)."""
+    in the hadrons (mass, decay angle, charge flow), seen without knowing which pairs are clusters."""
     a, b = p4[i], p4[j]
     P = a + b
     pp = P[:, 1:]
@@ -116,10 +111,7 @@ def pair_features(p4: torch.Tensor, charge: torch.Tensor, i: torch.Tensor, j: to
     par_rest = (P[:, 0] * par - pn * a[:, 0]) / m  # gamma (p_par - beta E)
     cos = par_rest / torch.sqrt(par_rest**2 + perp2).clamp_min(1e-9)
     qi, qj = charge[i], charge[j]
-    cols = [m, cos.abs(), qi * qj, 0.5 * (qi - qj) * cos, torch.log1p(pn)]
-    if axes is not None:
-        cols.append(cols[3] * torch.sign((pp * axes).sum(1)).detach())
-    return torch.stack(cols, dim=1)
+    return torch.stack([m, cos.abs(), qi * qj, 0.5 * (qi - qj) * cos, torch.log1p(pn)], dim=1)
 
 
 class PairSetsDiscriminator(DeepSetsDiscriminator):
@@ -134,40 +126,26 @@ class PairSetsDiscriminator(DeepSetsDiscriminator):
 
     def __init__(self, hidden: int, layers: int, n_features: int, pair_mu: torch.Tensor, pair_sd: torch.Tensor,
                  mass_max: float = 4.0, pair_hidden: int = 32):
-        """``pair_mu`` / ``pair_sd``: the pair features' scaling, one entry per feature seen: those
-        of :data:`PAIR_FEATURES`, and with an event frame (``forward_pairs(axes=...)``) the
-        hemisphere-signed one after them."""
         super().__init__(hidden, layers, n_features)
-        self.phi_pair = nn.Sequential(*mlp(pair_mu.numel(), pair_hidden, 2, False))
+        self.phi_pair = nn.Sequential(*mlp(len(PAIR_FEATURES), pair_hidden, 2, False))
         self.f = nn.Sequential(*mlp(hidden + pair_hidden, hidden, layers, False), nn.Linear(hidden, 1))
         self.register_buffer("pair_mu", pair_mu.clone())
         self.register_buffer("pair_sd", pair_sd.clone())
         self.mass_max = mass_max
 
-    def pair_pools(self, event: torch.Tensor, n_events: int, p4: torch.Tensor, charge: torch.Tensor,
-                   axes: torch.Tensor | None, flip: bool) -> list[torch.Tensor]:
-        """The pooled pair branch: as :meth:`pools`, the last feature negated too when ``flip``."""
+    def forward_pairs(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, p4: torch.Tensor,
+                      charge: torch.Tensor, flip: int | None = None) -> torch.Tensor:
+        """Logits; ``flip`` as in :meth:`DeepSetsDiscriminator.forward` (the hadron branch only: the
+        pair features do not depend on an event axis, and the pair branch runs once)."""
         from .ragged import event_pairs
 
-        i, j, ev = event_pairs(event, n_events)
-        f = pair_features(p4, charge, i, j, axes[ev] if axes is not None else None)
-        keep = f[:, 0] < self.mass_max
-        f, ev = (f[keep] - self.pair_mu) / self.pair_sd, ev[keep]
-        gc = torch.bincount(ev, minlength=n_events).clamp_min(1).to(f.dtype)[:, None]
-        out = []
-        for x in [f, f * torch.cat([torch.ones(f.shape[1] - 1, dtype=f.dtype, device=f.device),
-                                    -torch.ones(1, dtype=f.dtype, device=f.device)])][: 2 if flip else 1]:
-            g = self.phi_pair(x)
-            out.append(torch.zeros(n_events, g.shape[1], dtype=g.dtype, device=g.device).index_add_(0, ev, g) / gc)
-        return out
-
-    def forward_pairs(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, p4: torch.Tensor,
-                      charge: torch.Tensor, flip: int | None = None, axes: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits; ``flip`` as in :meth:`DeepSetsDiscriminator.forward`, ``axes`` (n_events, 3) the
-        events' axes (:func:`event_axes`) for the pairs' hemisphere-signed feature, which the axis'
-        sign flips together with the hadrons' column ``flip``."""
         pooled = self.pools(hadrons, event, n_events, flip)
-        pairs = self.pair_pools(event, n_events, p4, charge, axes, flip is not None and axes is not None)
-        if len(pairs) < len(pooled):
-            pairs = pairs * len(pooled)
-        return torch.stack([self.f(torch.cat([p, g], dim=1)).squeeze(1) for p, g in zip(pooled, pairs, strict=True)]).mean(0)
+        i, j, ev = event_pairs(event, n_events)
+        f = pair_features(p4, charge, i, j)
+        keep = f[:, 0] < self.mass_max
+        f, ev = f[keep], ev[keep]
+        g = self.phi_pair((f - self.pair_mu) / self.pair_sd)
+        gp = torch.zeros(n_events, g.shape[1], dtype=g.dtype, device=g.device).index_add_(0, ev, g)
+        gc = torch.bincount(ev, minlength=n_events).clamp_min(1).to(g.dtype)
+        pairs = gp / gc[:, None]
+        return torch.stack([self.f(torch.cat([p, pairs], dim=1)).squeeze(1) for p in pooled]).mean(0)

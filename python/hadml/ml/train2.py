@@ -510,15 +510,11 @@ class EventLevel(Strategy):
         if s.pairs:
             n_ev = min(len(real.counts), 5000)
             ri, ev = gather_events(self.real_starts, self.real_counts, torch.arange(n_ev))
-            pi, pj, pev = event_pairs(ev, n_ev)
-            axes = event_axes(self.real[ri, 1:4], ev, n_ev)[pev] if self.flip is not None else None
-            pf = pair_features(self.real[ri, :4], self.real[ri, 4], pi, pj, axes)
+            pi, pj, _ = event_pairs(ev, n_ev)
+            pf = pair_features(self.real[ri, :4], self.real[ri, 4], pi, pj)
             pf = pf[pf[:, 0] < s.pair_mass_max]
             psd = pf.std(0)
-            pmu = pf.mean(0)
-            if self.flip is not None:
-                pmu[-1] = 0.0  # hemisphere-signed, as the hadrons' column flip
-            self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel(), pmu,
+            self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel(), pf.mean(0),
                                            torch.where(psd > 0, psd, torch.ones_like(psd)), s.pair_mass_max)
         else:
             self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel())
@@ -570,18 +566,17 @@ class EventLevel(Strategy):
         """The column of D's hadron features that the event axis' arbitrary sign flips (None: lab)."""
         return FRAME_FEATURES.index("charge_hemisphere") if self.t.s.disc_frame == "event" else None
 
-    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int, axes: torch.Tensor | None = None) -> torch.Tensor:
+    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """What D sees of each hadron, before scaling, from its raw features f (lab p4, charge)."""
         if self.t.s.disc_frame == "event":
-            return event_frame_features(f[:, :4], f[:, 4], ev, n, axes)
+            return event_frame_features(f[:, :4], f[:, 4], ev, n)
         return f
 
     def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
-        axes = event_axes(f[:, 1:4], ev, n) if self.flip is not None else None
-        x = (self._seen(f, ev, n, axes) - self.mu) / self.sd
+        x = (self._seen(f, ev, n) - self.mu) / self.sd
         if isinstance(self.D, PairSetsDiscriminator):
-            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], flip=self.flip, axes=axes)
+            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], flip=self.flip)
         return self.D(x, ev, n, flip=self.flip)
 
     def step(self, idx: torch.Tensor) -> tuple[float, float]:

@@ -99,11 +99,12 @@ def _events(rng: np.random.Generator, n: int = 30) -> tuple[torch.Tensor, torch.
 
 def test_event_frame_features_are_the_hadrons_about_the_events_axis() -> None:
     """The axis is the linearised momentum tensor's leading eigenvector (numpy's, per event); the
-    features are E, |p.n|, p_perp, q and q sign(p.n)."""
+    features are E, |p.n|, p_perp and q, the side which hemisphere (one sign per event)."""
     rng = np.random.default_rng(3)
     p4, q, ev = _events(rng)
     n_ev = int(ev.max()) + 1
-    f = event_frame_features(p4, q, ev, n_ev).numpy()
+    feats, side = event_frame_features(p4, q, ev, n_ev)
+    f, side = feats.numpy(), side.numpy()
     assert f.shape == (len(q), len(FRAME_FEATURES))
     for e in range(n_ev):
         m = (ev == e).numpy()
@@ -115,10 +116,8 @@ def test_event_frame_features_are_the_hadrons_about_the_events_axis() -> None:
         np.testing.assert_allclose(f[m, 1], np.abs(par), rtol=1e-10)
         np.testing.assert_allclose(f[m, 2], np.sqrt((p3**2).sum(1) - par**2), rtol=1e-8)
         np.testing.assert_allclose(f[m, 3], q[m].numpy())
-        # the hemisphere-signed charge: q sign(p.n), with n's sign free but one per event
-        signs = f[m, 4][q[m].numpy() != 0] / q[m].numpy()[q[m].numpy() != 0]
-        par_c = par[q[m].numpy() != 0]
-        assert np.all(signs * np.sign(par_c) == signs[0] * np.sign(par_c[0]))
+        # the side: which hemisphere, with n's sign free but one per event
+        assert np.all(side[m] == (par < 0)) or np.all(side[m] == (par > 0))
 
 
 def test_the_event_frame_discriminator_does_not_see_the_events_orientation() -> None:
@@ -126,25 +125,28 @@ def test_the_event_frame_discriminator_does_not_see_the_events_orientation() -> 
     branch included; swapping two hadrons' charges across the hemispheres changes them."""
     rng = np.random.default_rng(4)
     p4, q, ev = _events(rng, 8)
-    flip = FRAME_FEATURES.index("charge_hemisphere")
     torch.manual_seed(0)
-    D = PairSetsDiscriminator(16, 2, len(FRAME_FEATURES), torch.zeros(5), torch.ones(5)).double()
+    D = PairSetsDiscriminator(16, 2, len(FRAME_FEATURES), torch.zeros(5), torch.ones(5), hemispheres=True).double()
 
     def logits(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return D.forward_pairs(event_frame_features(p, c, ev, 8), ev, 8, p, c, flip=flip)
+            x, side = event_frame_features(p, c, ev, 8)
+            return D.forward_pairs(x, ev, 8, p, c, side=side)
 
     base = logits(p4, q)
-    for k in range(4):
+    flipped = 0
+    for k in range(6):
         R = _rotation(np.random.default_rng(10 + k))
         rot = torch.cat([p4[:, :1], p4[:, 1:] @ R.T], 1)
+        s0, s1 = event_frame_features(p4, q, ev, 8)[1], event_frame_features(rot, q, ev, 8)[1]
+        flipped += int((s0 != s1).any())
         torch.testing.assert_close(logits(rot, q), base, rtol=1e-9, atol=1e-9)
+    assert flipped > 0  # some rotation did flip an axis
     # a charged forward and an oppositely charged backward hadron of event 0 swap charges
-    f = event_frame_features(p4, q, ev, 8)
+    side = event_frame_features(p4, q, ev, 8)[1]
     m = torch.nonzero(ev == 0).squeeze(1)
-    fwd = m[(f[m, 4] > 0)][0]
-    back = m[(f[m, 4] < 0) & (q[m] == -q[fwd])][0]
+    fwd = m[(~side[m]) & (q[m] != 0)][0]
+    back = m[side[m] & (q[m] == -q[fwd])][0]
     swapped = q.clone()
     swapped[fwd], swapped[back] = q[back], q[fwd]
     assert abs(float(logits(p4, swapped)[0] - base[0])) > 1e-6
-

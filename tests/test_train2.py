@@ -68,13 +68,13 @@ def test_event_level_fit_runs_on_hadrons_and_says_so(tmp_path, pairs) -> None:
 
 
 def test_event_level_fit_in_the_events_own_frame(tmp_path) -> None:
-    """disc_frame "event": D sees the hadrons about each event's axis (scaled on the target, the
-    hemisphere-signed charge without a shift); a frame it does not know is refused."""
+    """disc_frame "event": D sees the hadrons about each event's axis (scaled on the target),
+    pooled per hemisphere; a frame it does not know is refused."""
     t = Trainer2(Settings("mem", output=str(tmp_path), epochs=1, threads=1, batch_size=256, pairs=True,
                           disc_frame="event"), EventLevel, table=_labelled(400))
     e = t.strategy
-    assert e.D.phi[0].in_features == 5 and e.flip == 4  # type: ignore[attr-defined]
-    assert float(e.mu[4]) == 0.0 and float(e.sd[1]) > 0  # type: ignore[attr-defined]
+    assert e.D.phi[0].in_features == 4 and e.D.hemispheres  # type: ignore[attr-defined]
+    assert float(e.sd[1]) > 0  # type: ignore[attr-defined]
     assert np.isfinite(t.fit()["best_metric"])
     with pytest.raises(ValueError, match="disc_frame 'beam'"):
         Trainer2(Settings("mem", output=str(tmp_path), disc_frame="beam", threads=1), EventLevel, table=_labelled(100))

@@ -30,38 +30,44 @@ class DeepSetsDiscriminator(nn.Module):
     """HadML v2: Phi on each hadron's (scaled) lab four-vector, mean over the event, F -> logit.
 
     Events are given flat: ``hadrons`` (H, 4) and ``event`` (H,) the event index of each hadron,
-    so variable-length events need no padding and no Python loop."""
+    so variable-length events need no padding and no Python loop.
 
-    def __init__(self, hidden: int = 256, layers: int = 2, n_features: int = 4):
+    ``hemispheres``: each event's hadrons come with a side (0 / 1: which hemisphere of an axis
+    whose sign is arbitrary, :func:`event_frame_features`); Phi is pooled per hemisphere (each sum
+    over the event's hadron count, so the two add up to the mean) and F sees both, in either order,
+    its logits averaged: even under the axis' sign by construction, one pass of Phi."""
+
+    def __init__(self, hidden: int = 256, layers: int = 2, n_features: int = 4, hemispheres: bool = False,
+                 extra: int = 0):
+        """``extra``: width of further pooled inputs F sees after the hadrons' (the pair branch)."""
         super().__init__()
         self.hidden = hidden
+        self.hemispheres = hemispheres
         self.phi = nn.Sequential(*mlp(n_features, hidden, layers, False))
-        self.f = nn.Sequential(*mlp(hidden, hidden, layers, False), nn.Linear(hidden, 1))
+        self.f = nn.Sequential(*mlp((2 if hemispheres else 1) * hidden + extra, hidden, layers, False),
+                               nn.Linear(hidden, 1))
 
-    def pool(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
-        """(n_events, hidden): the mean of Phi over each event's hadrons."""
+    def pools(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int,
+              side: torch.Tensor | None) -> list[torch.Tensor]:
+        """What F sees of the hadrons: [the mean of Phi over each event's hadrons], or with
+        ``hemispheres`` [(forward, backward) and (backward, forward)] pooled per hemisphere."""
         h = self.phi(hadrons)
-        pooled = torch.zeros(n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, event, h)
-        counts = torch.bincount(event, minlength=n_events).clamp_min(1).to(h.dtype)
-        return pooled / counts[:, None]
+        counts = torch.bincount(event, minlength=n_events).clamp_min(1).to(h.dtype)[:, None]
+        if not self.hemispheres:
+            return [torch.zeros(n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, event, h) / counts]
+        if side is None:
+            raise ValueError("a hemisphere discriminator needs each hadron's side")
+        slot = 2 * event + side.long()
+        per = torch.zeros(2 * n_events, h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, slot, h)
+        fwd, back = per[0::2] / counts, per[1::2] / counts
+        return [torch.cat([fwd, back], dim=1), torch.cat([back, fwd], dim=1)]
 
-    def pools(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, flip: int | None) -> list[torch.Tensor]:
-        """The pooled hadrons as given and, with ``flip`` a feature's column, also with that feature
-        negated: F's logits averaged over both are even in it (an event axis whose sign is arbitrary,
-        :func:`event_frame_features`)."""
-        out = [self.pool(hadrons, event, n_events)]
-        if flip is not None:
-            sign = torch.ones(hadrons.shape[1], dtype=hadrons.dtype, device=hadrons.device)
-            sign[flip] = -1.0
-            out.append(self.pool(hadrons * sign, event, n_events))
-        return out
-
-    def forward(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, flip: int | None = None) -> torch.Tensor:
-        pooled = self.pools(hadrons, event, n_events, flip)
-        return torch.stack([self.f(p).squeeze(1) for p in pooled]).mean(0)
+    def forward(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int,
+                side: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.stack([self.f(p).squeeze(1) for p in self.pools(hadrons, event, n_events, side)]).mean(0)
 
 
-FRAME_FEATURES = ("E", "abs_p_axis", "p_perp", "charge", "charge_hemisphere")
+FRAME_FEATURES = ("E", "abs_p_axis", "p_perp", "charge")
 
 
 def event_axes(p3: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
@@ -77,18 +83,18 @@ def event_axes(p3: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Te
         return vec[:, :, 2].to(p3.dtype)
 
 
-def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Tensor:
-    """(H, 5) each hadron in its event's own frame (:func:`event_axes`, axis n): energy, |p.n|,
-    momentum transverse to n, charge, and charge times the sign of p.n (which hemisphere: the
-    column whose sign the arbitrary axis sign flips, see ``DeepSetsDiscriminator.pools``).
-    Rotation invariant, unlike the lab four-momentum, so a discriminator need not learn the
-    events' orientation; the hemisphere-signed charge lets its pooling form the charge flow
-    between hemispheres."""
+def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor,
+                         n_events: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each hadron in its event's own frame (:func:`event_axes`, axis n): (H, 4) energy, |p.n|,
+    momentum transverse to n and charge, and (H,) its side, 1 where p.n < 0 (which hemisphere;
+    the axis' arbitrary sign swaps them: ``DeepSetsDiscriminator(hemispheres=True)``). Rotation
+    invariant, unlike the lab four-momentum, so a discriminator need not learn the events'
+    orientation; pooled per hemisphere, the charges form the charge flow between hemispheres."""
     p3 = p4[:, 1:]
     n = event_axes(p3, event, n_events)[event]
     par = (p3 * n).sum(1)
     perp = torch.sqrt(((p3 * p3).sum(1) - par**2).clamp_min(1e-12))
-    return torch.stack([p4[:, 0], par.abs(), perp, charge, charge * torch.sign(par).detach()], dim=1)
+    return torch.stack([p4[:, 0], par.abs(), perp, charge], dim=1), (par < 0).detach()
 
 
 PAIR_FEATURES = ("mass", "abs_cos", "charge_product", "charged_cos", "log_p")
@@ -125,21 +131,20 @@ class PairSetsDiscriminator(DeepSetsDiscriminator):
     pair_sd: torch.Tensor
 
     def __init__(self, hidden: int, layers: int, n_features: int, pair_mu: torch.Tensor, pair_sd: torch.Tensor,
-                 mass_max: float = 4.0, pair_hidden: int = 32):
-        super().__init__(hidden, layers, n_features)
+                 mass_max: float = 4.0, pair_hidden: int = 32, hemispheres: bool = False):
+        super().__init__(hidden, layers, n_features, hemispheres, extra=pair_hidden)
         self.phi_pair = nn.Sequential(*mlp(len(PAIR_FEATURES), pair_hidden, 2, False))
-        self.f = nn.Sequential(*mlp(hidden + pair_hidden, hidden, layers, False), nn.Linear(hidden, 1))
         self.register_buffer("pair_mu", pair_mu.clone())
         self.register_buffer("pair_sd", pair_sd.clone())
         self.mass_max = mass_max
 
     def forward_pairs(self, hadrons: torch.Tensor, event: torch.Tensor, n_events: int, p4: torch.Tensor,
-                      charge: torch.Tensor, flip: int | None = None) -> torch.Tensor:
-        """Logits; ``flip`` as in :meth:`DeepSetsDiscriminator.forward` (the hadron branch only: the
-        pair features do not depend on an event axis, and the pair branch runs once)."""
+                      charge: torch.Tensor, side: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; ``side`` as in :meth:`DeepSetsDiscriminator.forward` (the pair features do not
+        depend on an event axis: the pair branch is pooled over the whole event)."""
         from .ragged import event_pairs
 
-        pooled = self.pools(hadrons, event, n_events, flip)
+        pooled = self.pools(hadrons, event, n_events, side)
         i, j, ev = event_pairs(event, n_events)
         f = pair_features(p4, charge, i, j)
         keep = f[:, 0] < self.mass_max

@@ -29,7 +29,6 @@ from ..blocks.charge import KAPPAS, charge_flow, hemisphere_charges
 from ..blocks.distances import w1
 from ..blocks.losses import energy_score
 from ..blocks.networks import (
-    FRAME_FEATURES,
     DeepSetsDiscriminator,
     PairSetsDiscriminator,
     event_axes,
@@ -500,10 +499,8 @@ class EventLevel(Strategy):
         self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
         self.real_starts = torch.cumsum(self.real_counts, 0) - self.real_counts
         # the scaling of what D sees, from the target's training events (in double precision)
-        seen = self._seen(f64, torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts), len(real.counts))
+        seen = self._seen(f64, torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts), len(real.counts))[0]
         mu, sd = seen.mean(0), seen.std(0, correction=0)
-        if self.flip is not None:
-            mu[self.flip] = 0.0  # the hemisphere-signed charge: odd under the axis' sign, scaled without a shift
         self.mu = mu.to(torch.float32)
         self.sd = torch.where(sd > 0, sd, torch.ones_like(sd)).to(torch.float32)
         self.D: DeepSetsDiscriminator
@@ -515,9 +512,10 @@ class EventLevel(Strategy):
             pf = pf[pf[:, 0] < s.pair_mass_max]
             psd = pf.std(0)
             self.D = PairSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel(), pf.mean(0),
-                                           torch.where(psd > 0, psd, torch.ones_like(psd)), s.pair_mass_max)
+                                           torch.where(psd > 0, psd, torch.ones_like(psd)), s.pair_mass_max,
+                                           hemispheres=s.disc_frame == "event")
         else:
-            self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel())
+            self.D = DeepSetsDiscriminator(s.disc_hidden, s.disc_layers, self.mu.numel(), hemispheres=s.disc_frame == "event")
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=s.lr_d, betas=(0.5, 0.999))
         v, tv = t.parts["validation"].table, target["validation"]
         n = min(v.n_events, s.eval_clusters // 7 + 1)
@@ -561,23 +559,20 @@ class EventLevel(Strategy):
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
         return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u, logits
 
-    @property
-    def flip(self) -> int | None:
-        """The column of D's hadron features that the event axis' arbitrary sign flips (None: lab)."""
-        return FRAME_FEATURES.index("charge_hemisphere") if self.t.s.disc_frame == "event" else None
-
-    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
-        """What D sees of each hadron, before scaling, from its raw features f (lab p4, charge)."""
+    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """What D sees of each hadron, before scaling, from its raw features f (lab p4, charge), and
+        its hemisphere in the event frame (None in the lab)."""
         if self.t.s.disc_frame == "event":
             return event_frame_features(f[:, :4], f[:, 4], ev, n)
-        return f
+        return f, None
 
     def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
-        x = (self._seen(f, ev, n) - self.mu) / self.sd
+        seen, side = self._seen(f, ev, n)
+        x = (seen - self.mu) / self.sd
         if isinstance(self.D, PairSetsDiscriminator):
-            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], flip=self.flip)
-        return self.D(x, ev, n, flip=self.flip)
+            return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], side=side)
+        return self.D(x, ev, n, side=side)
 
     def step(self, idx: torch.Tensor) -> tuple[float, float]:
         t = self.t

@@ -22,9 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hadml.blocks.distances import w1_quantiles
 from hadml.blocks.ragged import gather_events
 from hadml.ml.hadml2 import blind_conditions
-from hadml.ml.train2 import EventLevel, Settings, Trainer2, w1_quantiles
+from hadml.ml.train2 import EventLevel, Settings, Trainer2
 
 
 def trainer(clusters: str, events: int, frame: str) -> Trainer2:

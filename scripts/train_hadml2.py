@@ -48,8 +48,8 @@ def main() -> None:
                     "hadron pair of the event (mass, decay angle, charges; blocks.networks.PairSetsDiscriminator)")
     ap.add_argument("--disc-frame", choices=DISC_FRAMES, default="lab",
                     help="event level: each hadron as D sees it: lab four-momentum and charge, or in its event's own "
-                    "frame (blocks.networks.event_frame_features: |p| along and across the event axis, the "
-                    "hemisphere-signed charge)")
+                    "frame (blocks.networks.event_frame_features: E, |p| along and across the event axis, charge; pooled per "
+                    "hemisphere)")
     ap.add_argument("--flow-weight", type=float, default=0.0,
                     help="event level: weight of the batch's charge-flow distances in G's loss (EventLevel.flow_loss: "
                     "W1 of the hemisphere charge products and a smooth leading-hadron charge product)")

@@ -211,3 +211,17 @@ def test_hemisphere_charges_have_a_finite_gradient_for_a_hadron_across_the_axis(
     assert qh.tolist() == [[1.0, -1.0]]
     (qh[0, 0] * qh[0, 1]).backward()
     assert torch.isfinite(p3.grad).all()
+
+
+def test_the_differentiable_w1_is_the_w1() -> None:
+    """blocks.distances.w1_quantiles, the flow loss' distance, agrees with the exact W1 (two shifted,
+    differently wide samples) and is zero for one sample."""
+    import torch
+
+    from hadml.blocks.distances import w1, w1_quantiles
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(0.0, 1.0, 20000), rng.normal(0.3, 1.5, 15000)
+    got = float(w1_quantiles(torch.as_tensor(a), torch.as_tensor(b), 1024))
+    assert got == pytest.approx(w1(a, b), rel=0.02)
+    assert float(w1_quantiles(torch.as_tensor(a), torch.as_tensor(a))) == pytest.approx(0.0, abs=1e-12)

@@ -26,7 +26,7 @@ from .. import __version__
 from .. import kinematics as K
 from .. import kinematics_torch as KT
 from ..blocks.charge import KAPPAS, charge_flow, hemisphere_charges
-from ..blocks.distances import w1
+from ..blocks.distances import w1, w1_quantiles
 from ..blocks.losses import energy_score
 from ..blocks.networks import (
     DeepSetsDiscriminator,
@@ -615,11 +615,11 @@ class EventLevel(Strategy):
         slot = 2 * ev + ((p3 * axes[ev]).sum(1) < 0).long()
         c = q != 0
         pabs = torch.linalg.vector_norm(p3, dim=1)
-        top = torch.zeros(2 * n, dtype=p3.dtype).scatter_reduce(0, slot[c], pabs[c].detach(), "amax", include_self=False)
+        top = torch.zeros(2 * n, dtype=p3.dtype, device=p3.device).scatter_reduce(0, slot[c], pabs[c].detach(), "amax", include_self=False)
         w = torch.exp((pabs - top[slot]).clamp_max(0.0) / FLOW_LEAD_SCALE) * c
-        num = torch.zeros(2 * n, dtype=p3.dtype).index_add_(0, slot, q * w)
-        den = torch.zeros(2 * n, dtype=p3.dtype).index_add_(0, slot, w)
-        ok = ((den[0::2] > 0) & (den[1::2] > 0))
+        num = torch.zeros(2 * n, dtype=p3.dtype, device=p3.device).index_add_(0, slot, q * w)
+        den = torch.zeros(2 * n, dtype=p3.dtype, device=p3.device).index_add_(0, slot, w)
+        ok = (den[0::2] > 0) & (den[1::2] > 0)
         lead = num / torch.where(den > 0, den, torch.ones_like(den))
         out.append(lead[0::2][ok] * lead[1::2][ok])
         return out
@@ -652,12 +652,6 @@ class EventLevel(Strategy):
 
 
 FLOW_LEAD_SCALE = 1.0  # GeV: the smooth leading hadron of EventLevel.flow_statistics
-
-
-def w1_quantiles(x: torch.Tensor, y: torch.Tensor, n: int = 256) -> torch.Tensor:
-    """W1 of two 1-d samples from their ``n`` midpoint quantiles (differentiable in both)."""
-    p = (torch.arange(n, dtype=x.dtype, device=x.device) + 0.5) / n
-    return (torch.quantile(x, p) - torch.quantile(y.to(x.dtype), p)).abs().mean()
 
 
 def _axes(table: ClusterTable) -> np.ndarray:

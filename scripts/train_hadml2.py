@@ -15,6 +15,7 @@ from hadml.ml.hadml2 import CLASS_ONLY, blind_conditions
 from hadml.ml.train2 import (
     ANCHOR_CLUSTERS,
     DISC_FRAMES,
+    FLOW_CLUSTERS,
     HEADS,
     HISTOGRAM_BINS,
     ClusterLevel,
@@ -53,6 +54,9 @@ def main() -> None:
     ap.add_argument("--flow-weight", type=float, default=0.0,
                     help="event level: weight of the batch's charge-flow distances in G's loss (EventLevel.flow_loss: "
                     "W1 of the hemisphere charge products and a smooth leading-hadron charge product)")
+    ap.add_argument("--flow-clusters", choices=FLOW_CLUSTERS, default="all",
+                    help="event level: which generated clusters the flow loss moves: all (default), or perturbative "
+                    "(a perturbative constituent, the decays ClDir/ClSmr align; the others still count, unmoved)")
     ap.add_argument("--target", default="", help="event level: the record whose hadrons only are fitted "
                     "(default: CLUSTERS itself, closure)")
     ap.add_argument("--init", default="", help="start the generator from an earlier fit's best.pt or exported hadml-2 .onnx "
@@ -104,6 +108,7 @@ def main() -> None:
                               threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                               energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                               batch_size=a.batch_size, target=a.target, pairs=a.pairs, disc_frame=a.disc_frame, flow_weight=a.flow_weight,
+                              flow_clusters=a.flow_clusters,
                               anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                               select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                               blind=blind, flat_azimuth=a.flat_azimuth,

@@ -695,3 +695,53 @@ def test_the_flow_statistics_are_the_charge_flow_observables(tmp_path, monkeypat
     loss = e.flow_loss(x, ev, n, f, ev, n)  # type: ignore[attr-defined]
     loss.backward()
     assert float(loss.detach()) > 0 and torch.isfinite(x.grad).all() and float(x.grad.abs().sum()) > 0
+
+
+def test_the_flow_loss_can_move_only_the_perturbative_clusters(tmp_path) -> None:
+    """flow_clusters="perturbative": the flow loss's gradient reaches only the hadrons of clusters
+    with a perturbative constituent (the others still count in the statistics, so the loss itself
+    is unchanged); the training step's mask is the training clusters' flags; an unknown choice is
+    refused by name."""
+    from hadml.blocks.ragged import gather_events
+
+    with pytest.raises(ValueError, match="flow_clusters 'none'"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), flow_clusters="none"), EventLevel, table=_labelled(300))
+    t = Trainer2(Settings("mem", output=str(tmp_path), threads=1, flow_weight=1.0, flow_clusters="perturbative"),
+                 EventLevel, table=_labelled(300))
+    e = t.strategy
+    pert = torch.as_tensor(t.parts["train"].table.perturbative.astype(bool).any(1))
+    assert torch.equal(e.flow_moves, pert) and 0 < int(pert.sum()) < len(pert)  # type: ignore[attr-defined]
+    n = 60
+    ci, ev_c = gather_events(e.starts, e.counts, torch.arange(n))  # type: ignore[attr-defined]
+    ev = torch.repeat_interleave(ev_c, 2)
+    ri, ev_r = gather_events(e.real_starts, e.real_counts, torch.arange(n))  # type: ignore[attr-defined]
+    real = e.real[ri].double()  # type: ignore[attr-defined]
+    with torch.no_grad():
+        fake = e._fake(ci)[0].double()  # type: ignore[attr-defined]
+    moves = e.flow_moves[ci].repeat_interleave(2)  # type: ignore[attr-defined]
+    grads, losses = [], []
+    for m in (None, moves):
+        x = fake.clone().requires_grad_(True)
+        loss = e.flow_loss(x, ev, n, real, ev_r, n, m)  # type: ignore[attr-defined]
+        loss.backward()
+        grads.append(x.grad)
+        losses.append(float(loss.detach()))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-12) and losses[0] > 0
+    assert float(grads[0][~moves].abs().sum()) > 0  # without the mask the unflagged hadrons move
+    assert float(grads[1][~moves].abs().sum()) == 0.0
+    torch.testing.assert_close(grads[1][moves], grads[0][moves])
+
+
+def test_the_targets_event_axes_are_computed_once_and_match_each_batchs(tmp_path) -> None:
+    """EventLevel.real_axes (the target's events' axes, computed once at start): for any selection
+    of events, the axes event_axes gives for the gathered hadrons, up to their arbitrary sign."""
+    from hadml.blocks.networks import event_axes
+    from hadml.blocks.ragged import gather_events
+
+    e = Trainer2(Settings("mem", output=str(tmp_path), threads=1, disc_frame="event"), EventLevel,
+                 table=_labelled(300)).strategy
+    sel = torch.randperm(len(e.real_counts))[:50]  # type: ignore[attr-defined]
+    ri, ev = gather_events(e.real_starts, e.real_counts, sel)  # type: ignore[attr-defined]
+    want = event_axes(e.real[ri, 1:4].double(), ev, len(sel))  # type: ignore[attr-defined]
+    got = e.real_axes[sel].double()  # type: ignore[attr-defined]
+    np.testing.assert_allclose((got * want).sum(1).abs().numpy(), 1.0, atol=1e-5)

@@ -83,15 +83,16 @@ def event_axes(p3: torch.Tensor, event: torch.Tensor, n_events: int) -> torch.Te
         return vec[:, :, 2].to(p3.dtype)
 
 
-def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor,
-                         n_events: int) -> tuple[torch.Tensor, torch.Tensor]:
+def event_frame_features(p4: torch.Tensor, charge: torch.Tensor, event: torch.Tensor, n_events: int,
+                         axes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Each hadron in its event's own frame (:func:`event_axes`, axis n): (H, 4) energy, |p.n|,
     momentum transverse to n and charge, and (H,) its side, 1 where p.n < 0 (which hemisphere;
     the axis' arbitrary sign swaps them: ``DeepSetsDiscriminator(hemispheres=True)``). Rotation
     invariant, unlike the lab four-momentum, so a discriminator need not learn the events'
-    orientation; pooled per hemisphere, the charges form the charge flow between hemispheres."""
+    orientation; pooled per hemisphere, the charges form the charge flow between hemispheres.
+    ``axes``: the events' axes where the caller has them already (no gradient flows through them)."""
     p3 = p4[:, 1:]
-    n = event_axes(p3, event, n_events)[event]
+    n = (event_axes(p3, event, n_events) if axes is None else axes)[event]
     par = (p3 * n).sum(1)
     perp = torch.sqrt(((p3 * p3).sum(1) - par**2).clamp_min(1e-12))
     return torch.stack([p4[:, 0], par.abs(), perp, charge], dim=1), (par < 0).detach()

@@ -231,6 +231,10 @@ class Settings:
     # W1 of the hemisphere charge products and a smooth leading-hadron charge product, generated
     # against target events): a direct, low-variance signal where D sees too little per event
     flow_weight: float = 0.0
+    # which generated clusters the flow loss moves: "all", or "perturbative" (a perturbative
+    # constituent: the clusters Herwig's ClDir/ClSmr align, and so what makes the charge flow); the
+    # others' hadrons still count in the statistics, with no gradient through them
+    flow_clusters: str = "all"
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
     anchor_weight: float = 0.0
@@ -261,6 +265,7 @@ class Settings:
 
 
 ANCHOR_CLUSTERS = ("all", "nonperturbative")
+FLOW_CLUSTERS = ("all", "perturbative")
 DISC_FRAMES = ("lab", "event")
 
 
@@ -494,6 +499,15 @@ class EventLevel(Strategy):
         real = target["train"]
         if s.disc_frame not in DISC_FRAMES:
             raise ValueError(f"disc_frame {s.disc_frame!r}: one of {', '.join(DISC_FRAMES)}")
+        if s.flow_clusters not in FLOW_CLUSTERS:
+            raise ValueError(f"flow_clusters {s.flow_clusters!r}: one of {', '.join(FLOW_CLUSTERS)}")
+        # the training clusters the flow loss moves (a boolean mask over the training clusters)
+        self.flow_moves = torch.ones(len(self.cluster), dtype=torch.bool)
+        if s.flow_clusters == "perturbative":
+            if tr.perturbative is None:
+                raise ValueError("flow_clusters 'perturbative' needs the clusters' perturbative flags: a "
+                                 "hadml-2 decay record (hadml herwig run --native --clusters)")
+            self.flow_moves = torch.as_tensor(tr.perturbative.astype(bool).any(1))
         f64 = torch.as_tensor(hadron_features(real.hadron, real.hadron_pid))
         self.real = f64.to(torch.float32)
         self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
@@ -503,6 +517,11 @@ class EventLevel(Strategy):
         mu, sd = seen.mean(0), seen.std(0, correction=0)
         self.mu = mu.to(torch.float32)
         self.sd = torch.where(sd > 0, sd, torch.ones_like(sd)).to(torch.float32)
+        # the target's events' axes (blocks.networks.event_axes), once: the real events never change
+        self.real_axes: torch.Tensor | None = None
+        if s.disc_frame == "event" or s.flow_weight > 0:
+            ev_all = torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts)
+            self.real_axes = event_axes(f64[:, 1:4], ev_all, len(real.counts)).to(torch.float32)
         self.D: DeepSetsDiscriminator
         if s.pairs:
             n_ev = min(len(real.counts), 5000)
@@ -559,16 +578,17 @@ class EventLevel(Strategy):
         p4 = torch.stack([h1, h2], dim=1).reshape(-1, 4)
         return torch.cat([p4, self.charge[idx].reshape(-1, 1)], dim=1), u, logits
 
-    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _seen(self, f: torch.Tensor, ev: torch.Tensor, n: int,
+              axes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """What D sees of each hadron, before scaling, from its raw features f (lab p4, charge), and
-        its hemisphere in the event frame (None in the lab)."""
+        its hemisphere in the event frame (None in the lab); ``axes``: the events' axes if known."""
         if self.t.s.disc_frame == "event":
-            return event_frame_features(f[:, :4], f[:, 4], ev, n)
+            return event_frame_features(f[:, :4], f[:, 4], ev, n, axes)
         return f, None
 
-    def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> torch.Tensor:
+    def _d(self, f: torch.Tensor, ev: torch.Tensor, n: int, axes: torch.Tensor | None = None) -> torch.Tensor:
         """D's logits for events of raw hadron features f (lab p4, charge)."""
-        seen, side = self._seen(f, ev, n)
+        seen, side = self._seen(f, ev, n, axes)
         x = (seen - self.mu) / self.sd
         if isinstance(self.D, PairSetsDiscriminator):
             return self.D.forward_pairs(x, ev, n, f[:, :4], f[:, 4], side=side)
@@ -583,30 +603,37 @@ class EventLevel(Strategy):
         real = self.real[ri]
         ng, nr = len(sel_g), len(sel_r)
         fake, u, logits = self._fake(ci)
-        lr, lf = self._d(real, ev_r, nr), self._d(fake.detach(), ev_g, ng)
+        # each event's axis once per step (no gradient flows through it): the target's precomputed
+        ax_r = None if self.real_axes is None else self.real_axes[sel_r]
+        ax_g = None if self.real_axes is None else event_axes(fake[:, 1:4].detach(), ev_g, ng)
+        lr, lf = self._d(real, ev_r, nr, ax_r), self._d(fake.detach(), ev_g, ng, ax_g)
         loss_d = F.binary_cross_entropy_with_logits(lr, torch.ones_like(lr)) + F.binary_cross_entropy_with_logits(
             lf, torch.zeros_like(lf))
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        lg = self._d(fake, ev_g, ng)
+        lg = self._d(fake, ev_g, ng, ax_g)
         loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(logits)
         if t.s.flow_weight > 0:
-            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, real, ev_r, nr)
+            moves = self.flow_moves[ci].repeat_interleave(2)  # hadrons 1 and 2, as in fake
+            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, real, ev_r, nr, moves,
+                                                                (ax_g, ax_r))
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
         t.update_ema()
         return float(loss_d.detach()), float(loss_g.detach())
 
-    def flow_statistics(self, f: torch.Tensor, ev: torch.Tensor, n: int) -> list[torch.Tensor]:
+    def flow_statistics(self, f: torch.Tensor, ev: torch.Tensor, n: int,
+                        axes: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The charge-flow statistics of events of raw hadron features f (lab p4, charge), each a
         1-d sample over the events with both hemispheres defined (hemispheres about
         :func:`event_axes`): Q_F Q_B for each kappa of :mod:`hadml.blocks.charge`, and a smooth
         ``lead_qq``: the product of each hemisphere's charged hadrons' charges weighted by
-        exp(|p| / FLOW_LEAD_SCALE) (the leading one's charge as the scale goes to 0; differentiable)."""
+        exp(|p| / FLOW_LEAD_SCALE) (the leading one's charge as the scale goes to 0; differentiable).
+        ``axes``: the events' axes if known."""
         p3, q = f[:, 1:4], f[:, 4]
-        axes = event_axes(p3, ev, n)
+        axes = event_axes(p3, ev, n) if axes is None else axes
         out = []
         for kappa in KAPPAS:
             qh = hemisphere_charges(q, p3, ev, n, axes, kappa)
@@ -625,13 +652,18 @@ class EventLevel(Strategy):
         return out
 
     def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, real: torch.Tensor, ev_r: torch.Tensor,
-                  nr: int) -> torch.Tensor:
+                  nr: int, moves: torch.Tensor | None = None,
+                  axes: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)) -> torch.Tensor:
         """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`) between the generated
         events of the batch and its target events, each in units of the target's standard deviation
-        in the batch (so each statistic counts alike)."""
+        in the batch (so each statistic counts alike). ``moves`` (a boolean per generated hadron):
+        only those hadrons pass the loss's gradient (``Settings.flow_clusters``); None: all.
+        ``axes``: the generated and the target events' axes if known."""
+        if moves is not None:
+            fake = torch.where(moves[:, None], fake, fake.detach())
         with torch.no_grad():
-            ref = self.flow_statistics(real, ev_r, nr)
-        gen = self.flow_statistics(fake, ev_g, ng)
+            ref = self.flow_statistics(real, ev_r, nr, axes[1])
+        gen = self.flow_statistics(fake, ev_g, ng, axes[0])
         return sum((w1_quantiles(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
                    torch.zeros(()))
 

@@ -8,7 +8,9 @@ resident set size (getrusage) is reported, with the slope per million clusters.
 The labelled record is repeated (event by event) up to each size: the arrays are what a real
 sample of that size would hold. train: Trainer2 with the event-level strategy and the pair
 branch (the shipped ClSmrLight 0 configuration: the largest), three training steps and one
-validation. compare: `hadml compare` of the events' hadrons against the same events in another
+validation. train-frame: the same with the event-level closure recipe's event frame and
+charge-flow loss (docs/results.md: --disc-frame event --flow-weight 1 --flow-clusters
+perturbative). compare: `hadml compare` of the events' hadrons against the same events in another
 order (a second sample of the same size; observables, median-of-10 floors, bootstrap errors, the
 p4+charge classifier; no plots).
 """
@@ -50,10 +52,11 @@ def child(path: str, n_events: int, what: str) -> dict[str, float]:
     out: dict[str, float] = {"events": table.n_events, "clusters": table.n_clusters,
                              "rss_table_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     with tempfile.TemporaryDirectory() as tmp:
-        if what == "train":
+        if what in ("train", "train-frame"):
             from hadml.ml.train2 import EventLevel, Settings, Trainer2
 
-            t = Trainer2(Settings("(memory benchmark)", output=tmp, pairs=True, lr_d=1e-3, ema=0.999, threads=2),
+            frame = {"disc_frame": "event", "flow_weight": 1.0, "flow_clusters": "perturbative"} if what == "train-frame" else {}
+            t = Trainer2(Settings("(memory benchmark)", output=tmp, pairs=True, lr_d=1e-3, ema=0.999, threads=2, **frame),
                          EventLevel, table=table)
             for b in t.strategy.batches()[:3]:
                 t.strategy.step(b)
@@ -75,7 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clusters", help="a labelled decay record (hadml herwig run --native --clusters F)")
     ap.add_argument("--events", type=int, nargs="+", default=[100000, 300000, 1000000])
-    ap.add_argument("--paths", nargs="+", choices=("train", "compare"), default=["train", "compare"])
+    ap.add_argument("--paths", nargs="+", choices=("train", "train-frame", "compare"), default=["train", "compare"])
     ap.add_argument("--child", nargs=2, metavar=("EVENTS", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:

@@ -45,7 +45,7 @@ CONFIGS: dict[str, tuple[type[Strategy], dict[str, Any]]] = {
                                     "lr_g": 1e-3, "ema": 0.999, **_SHIPPED}),
     "event-hist": (EventLevel, _EVENT),
     "event-frame": (EventLevel, {**_EVENT, "disc_frame": "event"}),
-    "event-frame+flow": (EventLevel, {**_EVENT, "disc_frame": "event", "flow_weight": 1.0}),
+    "event-frame+flow": (EventLevel, {**_EVENT, "disc_frame": "event", "flow_weight": 1.0, "flow_clusters": "perturbative"}),
 }
 
 

@@ -43,11 +43,11 @@ if [ "${TRAIN:-0}" = 1 ]; then
   # the histogram head starts at the prior exactly (equal logits)
   # D in the events' own frame, the batch's charge-flow distances in G's loss, a smooth histogram
   # (the recipe chosen on the independent sample lep91_nominal_b, docs/hadml2.md fourth session;
-  # this is its refit with the hemisphere-pooled discriminator of the final code)
-  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/ce_frame_h --strategy event --pairs \
+  # since the fifth session the flow loss moves only the clusters with a perturbative constituent)
+  python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/ce_fp --strategy event --pairs \
     --init isotropic --anchor-weight 1.0 --anchor-clusters nonperturbative --budget 1200 --threads 1 \
     --ema 0.999 --lr 1e-4 --lr-d 1e-3 --select-charge-flow --blind $CLASS_ONLY --flat-azimuth --head histogram \
-    --disc-frame event --smooth-weight 1 --flow-weight 1
+    --disc-frame event --smooth-weight 1 --flow-weight 1 --flow-clusters perturbative
   step "stress, ClSmrLight 2 (1200 s)"
   python scripts/train_hadml2.py samples/lep91_nominal.clusters runs/s2_smooth --strategy event --pairs \
     --target samples/lep91_clsmr2.clusters --init models/hadml_lep91_nominal.onnx --budget 1200 --threads 1 \
@@ -64,7 +64,7 @@ evaluate() {  # fit model sample [--all-events]
 }
 evaluate closure_cluster models/hadml_lep91_nominal.onnx lep91_nominal
 evaluate closure_cluster_b models/hadml_lep91_nominal.onnx lep91_nominal_b --all-events
-evaluate closure_event runs/ce_frame_h/model.onnx lep91_nominal
+evaluate closure_event runs/ce_fp/model.onnx lep91_nominal
 evaluate stress_clsmr0 models/hadml_lep91_clsmr0.onnx lep91_clsmr0
 evaluate stress_clsmr2 runs/s2_smooth/model.onnx lep91_clsmr2
 evaluate universality_192 models/hadml_lep91_nominal.onnx lep192_nominal --all-events

@@ -745,3 +745,16 @@ def test_the_targets_event_axes_are_computed_once_and_match_each_batchs(tmp_path
     want = event_axes(e.real[ri, 1:4].double(), ev, len(sel))  # type: ignore[attr-defined]
     got = e.real_axes[sel].double()  # type: ignore[attr-defined]
     np.testing.assert_allclose((got * want).sum(1).abs().numpy(), 1.0, atol=1e-5)
+
+
+def test_the_perturbative_masks_need_the_records_flags() -> None:
+    """has_perturbative (the anchor's and the flow loss's mask): a record without Herwig's
+    perturbative flags is refused by a message naming the setting, not an AttributeError."""
+    import dataclasses
+
+    from hadml.ml.train2 import has_perturbative
+
+    t = _labelled(50)
+    assert torch.equal(has_perturbative(t, "x"), torch.as_tensor(t.perturbative.astype(bool).any(1)))
+    with pytest.raises(ValueError, match="flow_clusters 'perturbative' needs the clusters' perturbative flags"):
+        has_perturbative(dataclasses.replace(t, perturbative=None), "flow_clusters 'perturbative'")

@@ -504,10 +504,7 @@ class EventLevel(Strategy):
         # the training clusters the flow loss moves (a boolean mask over the training clusters)
         self.flow_moves = torch.ones(len(self.cluster), dtype=torch.bool)
         if s.flow_clusters == "perturbative":
-            if tr.perturbative is None:
-                raise ValueError("flow_clusters 'perturbative' needs the clusters' perturbative flags: a "
-                                 "hadml-2 decay record (hadml herwig run --native --clusters)")
-            self.flow_moves = torch.as_tensor(tr.perturbative.astype(bool).any(1))
+            self.flow_moves = has_perturbative(tr, "flow_clusters 'perturbative'")
         f64 = torch.as_tensor(hadron_features(real.hadron, real.hadron_pid))
         self.real = f64.to(torch.float32)
         self.real_counts = torch.as_tensor(2 * real.counts, dtype=torch.long)
@@ -686,6 +683,15 @@ class EventLevel(Strategy):
 FLOW_LEAD_SCALE = 1.0  # GeV: the smooth leading hadron of EventLevel.flow_statistics
 
 
+def has_perturbative(table: ClusterTable, needed_by: str) -> torch.Tensor:
+    """(N,) bool: the clusters with a perturbative constituent (Herwig's ``isPerturbative``, the
+    decays ClDir/ClSmr align); a clear error naming ``needed_by`` where the record has no flags."""
+    if table.perturbative is None:
+        raise ValueError(f"{needed_by} needs the clusters' perturbative flags: a hadml-2 decay record "
+                         "(hadml herwig run --native --clusters)")
+    return torch.as_tensor(table.perturbative.astype(bool).any(1))
+
+
 def _axes(table: ClusterTable) -> np.ndarray:
     """(N, 3, 3) hadml-2 frame axes of each cluster (constituent 1 of the table)."""
     return K.decay_frame(table.cluster, table.parton[:, 0])[0]
@@ -737,7 +743,7 @@ class Trainer2:
         # the training clusters the anchor holds (a boolean mask over self.cond's rows)
         self.anchored = torch.ones(len(self.cond), dtype=torch.bool)
         if s.anchor_clusters == "nonperturbative":
-            self.anchored = torch.as_tensor(~tr.table.perturbative.astype(bool).any(1))  # type: ignore[union-attr]
+            self.anchored = ~has_perturbative(tr.table, "anchor_clusters 'nonperturbative'")
         v = self.parts["validation"]
         n = min(len(v.raw), s.eval_clusters)
         self.val_cond = torch.as_tensor(self.scaler.transform(v.raw[:n]), dtype=torch.float32)

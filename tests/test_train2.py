@@ -687,14 +687,35 @@ def test_the_flow_statistics_are_the_charge_flow_observables(tmp_path, monkeypat
         np.testing.assert_allclose(g.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=k)
     monkeypatch.setattr(T, "FLOW_LEAD_SCALE", 1.0)
     x = f.clone().requires_grad_(True)
-    loss = e.flow_loss(x, ev, n, f, ev, n)  # type: ignore[attr-defined]
+    loss = e.flow_loss(x, ev, n, e.flow_statistics(f, ev, n))  # type: ignore[attr-defined]
     assert float(loss.detach()) == pytest.approx(0.0, abs=1e-12)
     shifted = f.clone()
     shifted[:, 1:4] *= torch.linspace(0.5, 1.5, len(f), dtype=f.dtype)[:, None]
     x = shifted.clone().requires_grad_(True)
-    loss = e.flow_loss(x, ev, n, f, ev, n)  # type: ignore[attr-defined]
+    loss = e.flow_loss(x, ev, n, e.flow_statistics(f, ev, n))  # type: ignore[attr-defined]
     loss.backward()
     assert float(loss.detach()) > 0 and torch.isfinite(x.grad).all() and float(x.grad.abs().sum()) > 0
+
+
+def test_the_target_flow_table_gives_each_batch_its_statistics(tmp_path) -> None:
+    """EventLevel.target_flow: the statistics of any batch of target events, read from the table
+    made once at start, are those of the batch computed on its own (about the same axes), in the
+    events' order; without the flow loss there is no table, and asking says so."""
+    from hadml.blocks.ragged import gather_events
+
+    t = Trainer2(Settings("mem", output=str(tmp_path), threads=1, flow_weight=1.0), EventLevel, table=_labelled(300))
+    e = t.strategy
+    sel = torch.randperm(len(e.real_counts), generator=torch.Generator().manual_seed(3))[:70]  # type: ignore[attr-defined]
+    ri, ev = gather_events(e.real_starts, e.real_counts, sel)  # type: ignore[attr-defined]
+    want = e.flow_statistics(e.real[ri], ev, len(sel), e.real_axes[sel])  # type: ignore[attr-defined]
+    got = e.target_flow(sel)  # type: ignore[attr-defined]
+    assert len(got) == len(want) == 3
+    for g, w in zip(got, want, strict=True):
+        assert len(w) > 50
+        torch.testing.assert_close(g, w, rtol=0, atol=0)
+    t0 = Trainer2(Settings("mem", output=str(tmp_path / "n"), threads=1), EventLevel, table=_labelled(300))
+    with pytest.raises(ValueError, match="flow_weight > 0"):
+        t0.strategy.target_flow(sel)  # type: ignore[attr-defined]
 
 
 def test_the_flow_loss_can_move_only_the_perturbative_clusters(tmp_path) -> None:
@@ -722,7 +743,7 @@ def test_the_flow_loss_can_move_only_the_perturbative_clusters(tmp_path) -> None
     grads, losses = [], []
     for m in (None, moves):
         x = fake.clone().requires_grad_(True)
-        loss = e.flow_loss(x, ev, n, real, ev_r, n, m)  # type: ignore[attr-defined]
+        loss = e.flow_loss(x, ev, n, e.flow_statistics(real, ev_r, n), m)  # type: ignore[attr-defined]
         loss.backward()
         grads.append(x.grad)
         losses.append(float(loss.detach()))

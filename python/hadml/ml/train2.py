@@ -519,6 +519,12 @@ class EventLevel(Strategy):
         if s.disc_frame == "event" or s.flow_weight > 0:
             ev_all = torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts)
             self.real_axes = event_axes(f64[:, 1:4], ev_all, len(real.counts)).to(torch.float32)
+        # the target's charge-flow statistics per event (NaN where undefined), once: a batch's are its rows
+        self.real_flow: torch.Tensor | None = None
+        if s.flow_weight > 0:
+            assert self.real_axes is not None
+            with torch.no_grad():
+                self.real_flow = self.flow_table(self.real, ev_all, len(real.counts), self.real_axes)
         self.D: DeepSetsDiscriminator
         if s.pairs:
             n_ev = min(len(real.counts), 5000)
@@ -613,29 +619,24 @@ class EventLevel(Strategy):
         loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(logits)
         if t.s.flow_weight > 0:
             moves = self.flow_moves[ci].repeat_interleave(2)  # hadrons 1 and 2, as in fake
-            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, real, ev_r, nr, moves,
-                                                                (ax_g, ax_r))
+            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, self.target_flow(sel_r), moves, ax_g)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
         t.update_ema()
         return float(loss_d.detach()), float(loss_g.detach())
 
-    def flow_statistics(self, f: torch.Tensor, ev: torch.Tensor, n: int,
-                        axes: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """The charge-flow statistics of events of raw hadron features f (lab p4, charge), each a
-        1-d sample over the events with both hemispheres defined (hemispheres about
-        :func:`event_axes`): Q_F Q_B for each kappa of :mod:`hadml.blocks.charge`, and a smooth
-        ``lead_qq``: the product of each hemisphere's charged hadrons' charges weighted by
-        exp(|p| / FLOW_LEAD_SCALE) (the leading one's charge as the scale goes to 0; differentiable).
-        ``axes``: the events' axes if known."""
+    def _flow(self, f: torch.Tensor, ev: torch.Tensor, n: int,
+              axes: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(values, defined) of each charge-flow statistic (:meth:`flow_statistics`): the values
+        of the events where it is defined, and that (n,) mask."""
         p3, q = f[:, 1:4], f[:, 4]
         axes = event_axes(p3, ev, n) if axes is None else axes
         out = []
         for kappa in KAPPAS:
             qh = hemisphere_charges(q, p3, ev, n, axes, kappa)
             ok = torch.isfinite(qh).all(1)  # before the product: no NaN in its gradient
-            out.append(qh[ok, 0] * qh[ok, 1])
+            out.append((qh[ok, 0] * qh[ok, 1], ok))
         slot = 2 * ev + ((p3 * axes[ev]).sum(1) < 0).long()
         c = q != 0
         pabs = torch.linalg.vector_norm(p3, dim=1)
@@ -645,22 +646,46 @@ class EventLevel(Strategy):
         den = torch.zeros(2 * n, dtype=p3.dtype, device=p3.device).index_add_(0, slot, w)
         ok = (den[0::2] > 0) & (den[1::2] > 0)
         lead = num / torch.where(den > 0, den, torch.ones_like(den))
-        out.append(lead[0::2][ok] * lead[1::2][ok])
+        out.append((lead[0::2][ok] * lead[1::2][ok], ok))
         return out
 
-    def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, real: torch.Tensor, ev_r: torch.Tensor,
-                  nr: int, moves: torch.Tensor | None = None,
-                  axes: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)) -> torch.Tensor:
+    def flow_statistics(self, f: torch.Tensor, ev: torch.Tensor, n: int,
+                        axes: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The charge-flow statistics of events of raw hadron features f (lab p4, charge), each a
+        1-d sample over the events with both hemispheres defined (hemispheres about
+        :func:`event_axes`): Q_F Q_B for each kappa of :mod:`hadml.blocks.charge`, and a smooth
+        ``lead_qq``: the product of each hemisphere's charged hadrons' charges weighted by
+        exp(|p| / FLOW_LEAD_SCALE) (the leading one's charge as the scale goes to 0; differentiable).
+        ``axes``: the events' axes if known."""
+        return [v for v, _ in self._flow(f, ev, n, axes)]
+
+    def flow_table(self, f: torch.Tensor, ev: torch.Tensor, n: int, axes: torch.Tensor | None = None) -> torch.Tensor:
+        """(n, statistics) :meth:`flow_statistics` per event, NaN where undefined (no gradient):
+        the statistics of any subset of the events are its rows' finite entries."""
+        stats = self._flow(f.detach(), ev, n, axes)
+        table = torch.full((n, len(stats)), float("nan"), dtype=f.dtype, device=f.device)
+        for k, (v, ok) in enumerate(stats):
+            table[ok, k] = v
+        return table
+
+    def target_flow(self, events: torch.Tensor) -> list[torch.Tensor]:
+        """:meth:`flow_statistics` of the target's training events ``events``, from the table
+        made once at start."""
+        if self.real_flow is None:
+            raise ValueError("the target's charge-flow statistics are made only with flow_weight > 0")
+        rows = self.real_flow[events]
+        return [rows[torch.isfinite(rows[:, k]), k] for k in range(rows.shape[1])]
+
+    def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, ref: list[torch.Tensor],
+                  moves: torch.Tensor | None = None, axes: torch.Tensor | None = None) -> torch.Tensor:
         """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`) between the generated
-        events of the batch and its target events, each in units of the target's standard deviation
-        in the batch (so each statistic counts alike). ``moves`` (a boolean per generated hadron):
-        only those hadrons pass the loss's gradient (``Settings.flow_clusters``); None: all.
-        ``axes``: the generated and the target events' axes if known."""
+        events of the batch and ``ref``, its target events' statistics (:meth:`target_flow`), each
+        in units of the target's standard deviation in the batch (so each statistic counts alike).
+        ``moves`` (a boolean per generated hadron): only those hadrons pass the loss's gradient
+        (``Settings.flow_clusters``); None: all. ``axes``: the generated events' axes if known."""
         if moves is not None:
             fake = torch.where(moves[:, None], fake, fake.detach())
-        with torch.no_grad():
-            ref = self.flow_statistics(real, ev_r, nr, axes[1])
-        gen = self.flow_statistics(fake, ev_g, ng, axes[0])
+        gen = self.flow_statistics(fake, ev_g, ng, axes)
         return sum((w1_quantiles(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
                    torch.zeros(()))
 

@@ -514,16 +514,14 @@ class EventLevel(Strategy):
         mu, sd = seen.mean(0), seen.std(0, correction=0)
         self.mu = mu.to(torch.float32)
         self.sd = torch.where(sd > 0, sd, torch.ones_like(sd)).to(torch.float32)
-        # the target's events' axes (blocks.networks.event_axes), once: the real events never change
+        # once, as the real events never change: the target's events' axes (blocks.networks.event_axes)
+        # and, for the flow loss, their charge-flow statistics per event (a batch's are its rows)
         self.real_axes: torch.Tensor | None = None
+        self.real_flow: torch.Tensor | None = None
         if s.disc_frame == "event" or s.flow_weight > 0:
             ev_all = torch.repeat_interleave(torch.arange(len(real.counts)), self.real_counts)
             self.real_axes = event_axes(f64[:, 1:4], ev_all, len(real.counts)).to(torch.float32)
-        # the target's charge-flow statistics per event (NaN where undefined), once: a batch's are its rows
-        self.real_flow: torch.Tensor | None = None
-        if s.flow_weight > 0:
-            assert self.real_axes is not None
-            with torch.no_grad():
+            if s.flow_weight > 0:
                 self.real_flow = self.flow_table(self.real, ev_all, len(real.counts), self.real_axes)
         self.D: DeepSetsDiscriminator
         if s.pairs:

@@ -93,6 +93,10 @@ def main() -> None:
     ap.add_argument("--smooth-weight", type=float, default=0.0,
                     help="histogram head: weight of the histogram's roughness (squared second differences of its "
                     "log-probabilities) in G's loss; for event-level fits, which see hadrons only (default 0)")
+    ap.add_argument("--histogram-degree", type=int, default=0,
+                    help="histogram head: its log-probabilities a polynomial of this degree in cos theta* (Legendre "
+                    "P_1 .. P_D at the bins; degree 1 holds Herwig's exp(cos theta* / ClSmr) smearing): D numbers per "
+                    "class for a fit that sees hadrons only instead of the free bins (default 0: free bins)")
     a = ap.parse_args()
     try:
         blind = blind_conditions(a.blind)
@@ -113,7 +117,7 @@ def main() -> None:
                               select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                               blind=blind, flat_azimuth=a.flat_azimuth,
                               activation=a.activation, head=a.head, likelihood_weight=a.likelihood_weight,
-                              smooth_weight=a.smooth_weight),
+                              smooth_weight=a.smooth_weight, histogram_degree=a.histogram_degree),
                      ClusterLevel if a.strategy == "cluster" else EventLevel)
     except ValueError as e:
         ap.error(str(e))

@@ -779,3 +779,57 @@ def test_the_perturbative_masks_need_the_records_flags() -> None:
     assert torch.equal(has_perturbative(t, "x"), torch.as_tensor(t.perturbative.astype(bool).any(1)))
     with pytest.raises(ValueError, match="flow_clusters 'perturbative' needs the clusters' perturbative flags"):
         has_perturbative(dataclasses.replace(t, perturbative=None), "flow_clusters 'perturbative'")
+
+
+def test_a_degree_one_histogram_head_is_herwigs_smearing_exactly_through_onnx(tmp_path) -> None:
+    """--histogram-degree D: the head's log-probabilities are D Legendre coefficients times P_1..P_D
+    at the bin centres. With degree 1 and coefficient 1 / s, the exported graph's cos theta* at the
+    quantile t = F(e_k) of Herwig's smeared law (density exp((c - 1) / s) on [-1, 1], F computed
+    here in closed form) is the bin edge e_k itself: the basis is in the graph and holds Herwig's
+    smearing exactly. Zero coefficients are the isotropic decay; a checkpoint of another degree is
+    refused by name; the degree needs the histogram head."""
+    import math
+
+    import onnxruntime as ort
+
+    from hadml.ml.train2 import HISTOGRAM_BINS, Generator, legendre_basis
+
+    b = legendre_basis(3)
+    x = -1.0 + (np.arange(HISTOGRAM_BINS) + 0.5) * (2.0 / HISTOGRAM_BINS)
+    np.testing.assert_allclose(b, [x, (3 * x**2 - 1) / 2, (5 * x**3 - 3 * x) / 2], atol=1e-12)
+    s = 0.78  # ClSmrLight of Herwig 7.2's default
+    t = Trainer2(Settings("mem", output=str(tmp_path / "d"), epochs=1, threads=1, batch_size=256, flat_azimuth=True,
+                          head="histogram", histogram_degree=1), table=_labelled(300, seed=3))
+    t.start_isotropic()
+    with torch.no_grad():
+        t.G.net[-1].bias.fill_(1.0 / s)
+    sess = ort.InferenceSession(str(t.export(tmp_path / "d.onnx")), providers=["CPUExecutionProvider"])
+    edges = np.linspace(-1.0, 1.0, HISTOGRAM_BINS + 1)[1:-1:7]
+    cdf = (np.exp((edges - 1) / s) - math.exp(-2 / s)) / (1 - math.exp(-2 / s))
+    z = np.zeros((len(edges), t.s.noise_dim), dtype=np.float32)
+    z[:, 0] = [math.sqrt(2) * _erfinv(2 * q - 1) for q in cdf]
+    c = np.repeat(t.cond[:1].numpy(), len(edges), axis=0)
+    [a] = sess.run(None, {"conditions": c, "noise": z})
+    np.testing.assert_allclose(a[:, 2], edges, atol=3e-5)
+    assert float(np.max(np.abs(edges - (2 * cdf - 1)))) > 0.3  # Herwig's law is far from isotropic here
+    with torch.no_grad():
+        t.G.net[-1].bias.zero_()
+        iso = t.G(torch.as_tensor(c), torch.as_tensor(z)).numpy()
+    np.testing.assert_allclose(iso[:, 2], 2 * np.asarray(cdf) - 1, atol=2e-5)
+    free = Trainer2(Settings("mem", output=str(tmp_path / "f"), threads=1, flat_azimuth=True, head="histogram"),
+                    table=_labelled(300, seed=3))
+    with pytest.raises(ValueError, match="histogram degree 0"):
+        free.start_from(tmp_path / "d.onnx")
+    with pytest.raises(ValueError, match="histogram_degree 2 needs the histogram head"):
+        Generator(4, 16, 2, histogram_degree=2)
+
+
+def _erfinv(y: float) -> float:
+    """The inverse error function by bisection (to float64 precision; no scipy in the tests' needs)."""
+    import math
+
+    lo, hi = -6.0, 6.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
+    return 0.5 * (lo + hi)

@@ -82,8 +82,23 @@ def _phi(z: torch.Tensor) -> torch.Tensor:
     return 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
 
 
-def check_generator_options(noise_dim: int, flat_azimuth: bool, head: str) -> None:
+def legendre_basis(degree: int) -> np.ndarray:
+    """(degree, HISTOGRAM_BINS): the Legendre polynomials P_1 .. P_degree at the histogram's bin
+    centres. The histogram head with ``histogram_degree`` D takes its logits (the bins'
+    log-probabilities up to a constant, which the softmax drops: so no P_0) as the network's D
+    outputs times this: a log-density that is a polynomial of degree D in cos theta*. Degree 1
+    holds Herwig's smearing exp(cos theta* / ClSmr) exactly, and 0 coefficients the isotropic
+    decay; a fit that sees hadrons only moves D numbers per class instead of 100 bins."""
+    centres = -1.0 + (np.arange(HISTOGRAM_BINS) + 0.5) * (2.0 / HISTOGRAM_BINS)
+    return np.polynomial.legendre.legvander(centres, degree)[:, 1:].T.copy()
+
+
+def check_generator_options(noise_dim: int, flat_azimuth: bool, head: str, histogram_degree: int = 0) -> None:
     """ValueError for a generator that cannot be built (checked before any data is read)."""
+    if histogram_degree and head != "histogram":
+        raise ValueError(f"histogram_degree {histogram_degree} needs the histogram head (this generator's head: {head})")
+    if not 0 <= histogram_degree < HISTOGRAM_BINS:
+        raise ValueError(f"histogram_degree {histogram_degree}: 0 (free bins) or 1 .. {HISTOGRAM_BINS - 1}")
     if head not in HEADS:
         raise ValueError(f"generator head {head!r}: one of {', '.join(HEADS)}")
     if flat_azimuth and noise_dim < 2:
@@ -107,14 +122,19 @@ class Generator(nn.Module):
     (Erf, Cos, Sin): the decayer's noise, from Herwig's random generator, stays the only input."""
 
     def __init__(self, noise_dim: int, hidden: int, layers: int, blind: tuple[str, ...] = (),
-                 flat_azimuth: bool = False, activation: str = "leaky_relu", head: str = "vector"):
+                 flat_azimuth: bool = False, activation: str = "leaky_relu", head: str = "vector",
+                 histogram_degree: int = 0):
         super().__init__()
         self.noise_dim = noise_dim
         self.blind = H.check_blind(blind)
         self.flat_azimuth = bool(flat_azimuth)
-        check_generator_options(noise_dim, self.flat_azimuth, head)
+        check_generator_options(noise_dim, self.flat_azimuth, head, histogram_degree)
         self.head = head
-        width = HISTOGRAM_BINS if head == "histogram" else 3
+        self.histogram_degree = histogram_degree
+        width = (histogram_degree or HISTOGRAM_BINS) if head == "histogram" else 3
+        # the histogram head's logits = the network's output times this (``legendre_basis``); None: free bins
+        self.register_buffer("_basis", torch.as_tensor(legendre_basis(histogram_degree), dtype=torch.float32)
+                             if histogram_degree else None, persistent=False)
         self.net = nn.Sequential(*mlp(len(H.CONDITIONS) + noise_dim, hidden, layers, False, activation=activation),
                                  nn.Linear(hidden, width))
         first = self.net[0]
@@ -163,7 +183,7 @@ class Generator(nn.Module):
         if self.head != "histogram":
             raise ValueError(f"a likelihood needs the histogram head (this generator's head: {self.head})")
         k = HISTOGRAM_BINS
-        logits = self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1))
+        logits = self._logits(conditions)
         b = torch.clamp(torch.floor((cos_theta + 1.0) * (k / 2.0)), 0, k - 1).long()
         return F.cross_entropy(logits, b) - math.log(k / 2.0)
 
@@ -175,7 +195,17 @@ class Generator(nn.Module):
         structure into the histogram that its observables cannot constrain."""
         if self.head != "histogram":
             raise ValueError(f"a roughness needs the histogram head (this generator's head: {self.head})")
-        return self.roughness(self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1)))
+        return self.roughness(self._logits(conditions))
+
+    def _logits(self, conditions: torch.Tensor) -> torch.Tensor:
+        """The histogram head's logits of the bins for these conditions (it does not see the noise)."""
+        return self._bins(self.net(torch.cat([conditions, conditions.new_zeros(len(conditions), self.noise_dim)], dim=1)))
+
+    def _bins(self, out: torch.Tensor) -> torch.Tensor:
+        """The network's output as the histogram's bin logits: itself (free bins), or its
+        polynomial coefficients times the Legendre basis (``histogram_degree``)."""
+        basis = self._basis
+        return out @ basis if isinstance(basis, torch.Tensor) else out
 
     @staticmethod
     def roughness(logits: torch.Tensor) -> torch.Tensor:
@@ -187,6 +217,8 @@ class Generator(nn.Module):
     def forward_with_logits(self, conditions: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(the direction ``forward`` returns, the network's own output: the histogram head's logits)."""
         out = self.net(torch.cat([conditions, noise], dim=1))
+        if self.head == "histogram":
+            out = self._bins(out)
         v = self._histogram(out, noise[:, :1]) if self.head == "histogram" else out
         if not self.flat_azimuth:
             return v, out
@@ -261,6 +293,9 @@ class Settings:
     likelihood_weight: float = 0.0
     # weight of the histogram head's roughness (``Generator.histogram_roughness``) in G's loss
     smooth_weight: float = 0.0
+    # the histogram head's log-probabilities a polynomial of this degree in cos theta*
+    # (``legendre_basis``); 0: free bins
+    histogram_degree: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -739,7 +774,7 @@ class Trainer2:
         """``table``: an already loaded labelled table instead of the file ``s.clusters``."""
         self.s = s
         # the settings' own contradictions, before any data is read
-        check_generator_options(s.noise_dim, s.flat_azimuth, s.head)
+        check_generator_options(s.noise_dim, s.flat_azimuth, s.head, s.histogram_degree)
         if s.likelihood_weight > 0 and (s.head != "histogram" or strategy is not ClusterLevel):
             raise ValueError("likelihood_weight needs the histogram head and the cluster-level strategy (labelled decays)")
         if s.smooth_weight > 0 and s.head != "histogram":
@@ -757,7 +792,8 @@ class Trainer2:
         self.domain = H.Domain.of(tr.table.parton_pid, tr.table.hadron_pid, M)
         self.cond = torch.as_tensor(self.scaler.transform(tr.raw), dtype=torch.float32)
         self.target = torch.as_tensor(tr.target, dtype=torch.float32)
-        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth, s.activation, s.head)
+        self.G = Generator(s.noise_dim, s.hidden, s.layers, s.blind, s.flat_azimuth, s.activation, s.head,
+                           s.histogram_degree)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=s.lr_g, betas=(0.5, 0.999))
         self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(s.ema)) if s.ema > 0 else None
         self.G0: Generator | None = None  # the frozen starting generator of start_from (the anchor)
@@ -816,7 +852,8 @@ class Trainer2:
             self.G.load_state_dict(ck["generator"])
         except RuntimeError as err:  # other layer names or widths
             raise ValueError(f"{checkpoint}: its generator is not this one (hidden {self.s.hidden}, "
-                             f"layers {self.s.layers}, noise {self.s.noise_dim}, head {self.s.head}): {err}") from None
+                             f"layers {self.s.layers}, noise {self.s.noise_dim}, head {self.s.head}, "
+                             f"histogram degree {self.s.histogram_degree}): {err}") from None
         self.G.apply_blind()  # a start that saw a condition this fit is blind to forgets it
         if self.G_ema is not None:
             self.G_ema.module.load_state_dict(self.G.state_dict())
@@ -950,7 +987,9 @@ class Trainer2:
                                + (f"; blind to {', '.join(self.s.blind)}" if self.s.blind else "")
                                + ("; azimuth about constituent 1 flat by construction" if self.s.flat_azimuth else "")
                                + (f"; {self.s.activation} generator" if self.s.activation != "leaky_relu" else "")
-                               + (f"; cos theta* from a learned histogram ({HISTOGRAM_BINS} bins)" if self.s.head == "histogram" else "")
+                               + (f"; cos theta* from a learned histogram ({HISTOGRAM_BINS} bins"
+                                  + (f", log-probabilities of degree {self.s.histogram_degree} in cos theta*"
+                                     if self.s.histogram_degree else "") + ")" if self.s.head == "histogram" else "")
                                + (f"; likelihood weight {self.s.likelihood_weight:g}" if self.s.likelihood_weight else "")
                                + (f"; histogram smoothness weight {self.s.smooth_weight:g}" if self.s.smooth_weight else ""),
                                self.domain, {"hadml.training_mode": self.strategy.mode})

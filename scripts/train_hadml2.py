@@ -16,6 +16,7 @@ from hadml.ml.train2 import (
     ANCHOR_CLUSTERS,
     DISC_FRAMES,
     FLOW_CLUSTERS,
+    FLOW_DISTANCES,
     HEADS,
     HISTOGRAM_BINS,
     ClusterLevel,
@@ -54,6 +55,9 @@ def main() -> None:
     ap.add_argument("--flow-weight", type=float, default=0.0,
                     help="event level: weight of the batch's charge-flow distances in G's loss (EventLevel.flow_loss: "
                     "W1 of the hemisphere charge products and a smooth leading-hadron charge product)")
+    ap.add_argument("--flow-distance", choices=FLOW_DISTANCES, default="w1",
+                    help="the flow loss's distance: w1 (of the batch's quantiles) or energy (the unbiased energy "
+                    "distance, whose small-batch gradient does not favour a narrower generated distribution)")
     ap.add_argument("--flow-clusters", choices=FLOW_CLUSTERS, default="all",
                     help="event level: which generated clusters the flow loss moves: all (default), or perturbative "
                     "(a perturbative constituent, the decays ClDir/ClSmr align; the others still count, unmoved)")
@@ -112,7 +116,7 @@ def main() -> None:
                               threads=a.threads, max_events=a.max_events, seed=a.seed, lr_g=a.lr, lr_d=a.lr_d or a.lr,
                               energy_weight=a.energy_weight, adversarial_weight=a.adversarial_weight, ema=a.ema, lr_decay=a.lr_decay,
                               batch_size=a.batch_size, target=a.target, pairs=a.pairs, disc_frame=a.disc_frame, flow_weight=a.flow_weight,
-                              flow_clusters=a.flow_clusters,
+                              flow_clusters=a.flow_clusters, flow_distance=a.flow_distance,
                               anchor_weight=a.anchor_weight, anchor_clusters=a.anchor_clusters,
                               select_charge_flow=a.select_charge_flow, select_forward=a.select_forward,
                               blind=blind, flat_azimuth=a.flat_azimuth,

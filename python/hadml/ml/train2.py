@@ -26,7 +26,7 @@ from .. import __version__
 from .. import kinematics as K
 from .. import kinematics_torch as KT
 from ..blocks.charge import KAPPAS, charge_flow, hemisphere_charges
-from ..blocks.distances import w1, w1_quantiles
+from ..blocks.distances import energy_distance_1d, w1, w1_quantiles
 from ..blocks.losses import energy_score
 from ..blocks.networks import (
     DeepSetsDiscriminator,
@@ -267,6 +267,9 @@ class Settings:
     # constituent: the clusters Herwig's ClDir/ClSmr align, and so what makes the charge flow); the
     # others' hadrons still count in the statistics, with no gradient through them
     flow_clusters: str = "all"
+    # the flow loss's distance: "w1" (``w1_quantiles``) or "energy" (``energy_distance_1d``, whose
+    # small-batch gradient is unbiased)
+    flow_distance: str = "w1"
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
     anchor_weight: float = 0.0
@@ -301,6 +304,7 @@ class Settings:
 
 ANCHOR_CLUSTERS = ("all", "nonperturbative")
 FLOW_CLUSTERS = ("all", "perturbative")
+FLOW_DISTANCES = ("w1", "energy")
 DISC_FRAMES = ("lab", "event")
 
 
@@ -536,6 +540,8 @@ class EventLevel(Strategy):
             raise ValueError(f"disc_frame {s.disc_frame!r}: one of {', '.join(DISC_FRAMES)}")
         if s.flow_clusters not in FLOW_CLUSTERS:
             raise ValueError(f"flow_clusters {s.flow_clusters!r}: one of {', '.join(FLOW_CLUSTERS)}")
+        if s.flow_distance not in FLOW_DISTANCES:
+            raise ValueError(f"flow_distance {s.flow_distance!r}: one of {', '.join(FLOW_DISTANCES)}")
         # the training clusters the flow loss moves (a boolean mask over the training clusters)
         self.flow_moves = torch.ones(len(self.cluster), dtype=torch.bool)
         if s.flow_clusters == "perturbative":
@@ -711,7 +717,8 @@ class EventLevel(Strategy):
 
     def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, ref: list[torch.Tensor],
                   moves: torch.Tensor | None = None, axes: torch.Tensor | None = None) -> torch.Tensor:
-        """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`) between the generated
+        """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`; or the energy distance,
+        ``Settings.flow_distance``) between the generated
         events of the batch and ``ref``, its target events' statistics (:meth:`target_flow`), each
         in units of the target's standard deviation in the batch (so each statistic counts alike).
         ``moves`` (a boolean per generated hadron): only those hadrons pass the loss's gradient
@@ -719,7 +726,8 @@ class EventLevel(Strategy):
         if moves is not None:
             fake = torch.where(moves[:, None], fake, fake.detach())
         gen = self.flow_statistics(fake, ev_g, ng, axes)
-        return sum((w1_quantiles(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
+        dist = energy_distance_1d if self.t.s.flow_distance == "energy" else w1_quantiles
+        return sum((dist(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
                    torch.zeros(()))
 
     @torch.no_grad()

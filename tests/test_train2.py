@@ -833,3 +833,30 @@ def _erfinv(y: float) -> float:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+def test_the_flow_loss_takes_the_energy_distance_when_asked(tmp_path) -> None:
+    """Settings.flow_distance 'energy': EventLevel.flow_loss is the sum over the charge-flow
+    statistics of energy_distance_1d(generated, target) / the target's spread (not the W1's);
+    another name is refused."""
+    from hadml.blocks.distances import energy_distance_1d
+    from hadml.blocks.ragged import gather_events
+
+    t = Trainer2(Settings("mem", output=str(tmp_path / "e"), threads=1, flow_weight=1.0, flow_distance="energy"),
+                 EventLevel, table=_labelled(300))
+    e = t.strategy
+    n = 60
+    ri, ev = gather_events(e.real_starts, e.real_counts, torch.arange(n))  # type: ignore[attr-defined]
+    f = e.real[ri].double()  # type: ignore[attr-defined]
+    shifted = f.clone()
+    shifted[:, 1:4] *= torch.linspace(0.5, 1.5, len(f), dtype=f.dtype)[:, None]
+    ref = e.flow_statistics(f, ev, n)  # type: ignore[attr-defined]
+    gen = e.flow_statistics(shifted, ev, n)  # type: ignore[attr-defined]
+    want = sum(float(energy_distance_1d(g, r) / r.std()) for g, r in zip(gen, ref, strict=True))
+    got = float(e.flow_loss(shifted, ev, n, ref))  # type: ignore[attr-defined]
+    assert got == pytest.approx(want, rel=1e-9)  # (an unbiased estimate: it may be below zero)
+    t.s.flow_distance = "w1"
+    assert float(e.flow_loss(shifted, ev, n, ref)) != pytest.approx(want, rel=1e-3)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="flow_distance 'cramer'"):
+        Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, flow_distance="cramer"), EventLevel,
+                 table=_labelled(300))

@@ -726,7 +726,11 @@ class EventLevel(Strategy):
         if moves is not None:
             fake = torch.where(moves[:, None], fake, fake.detach())
         gen = self.flow_statistics(fake, ev_g, ng, axes)
-        dist = energy_distance_1d if self.t.s.flow_distance == "energy" else w1_quantiles
+        energy = self.t.s.flow_distance == "energy"
+
+        def dist(g: torch.Tensor, r: torch.Tensor) -> torch.Tensor:  # the energy distance needs two values of each
+            return energy_distance_1d(g, r) if energy and min(len(g), len(r)) >= 2 else w1_quantiles(g, r)
+
         return sum((dist(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
                    torch.zeros(()))
 

@@ -217,9 +217,10 @@ class Generator(nn.Module):
     def forward_with_logits(self, conditions: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(the direction ``forward`` returns, the network's own output: the histogram head's logits)."""
         out = self.net(torch.cat([conditions, noise], dim=1))
+        v = out
         if self.head == "histogram":
             out = self._bins(out)
-        v = self._histogram(out, noise[:, :1]) if self.head == "histogram" else out
+            v = self._histogram(out, noise[:, :1])
         if not self.flat_azimuth:
             return v, out
         psi = (2.0 * math.pi) * _phi(noise[:, -1:])

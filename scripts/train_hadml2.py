@@ -56,8 +56,9 @@ def main() -> None:
                     help="event level: weight of the batch's charge-flow distances in G's loss (EventLevel.flow_loss: "
                     "W1 of the hemisphere charge products and a smooth leading-hadron charge product)")
     ap.add_argument("--flow-distance", choices=FLOW_DISTANCES, default="w1",
-                    help="the flow loss's distance: w1 (of the batch's quantiles) or energy (the unbiased energy "
-                    "distance, whose small-batch gradient does not favour a narrower generated distribution)")
+                    help="the flow loss's distance: w1 (of the batch's quantiles), energy (the unbiased energy "
+                    "distance, whose small-batch gradient does not favour a narrower generated distribution) or mean "
+                    "(|the batch's mean - every target training event's mean|: the charge-flow means themselves)")
     ap.add_argument("--flow-clusters", choices=FLOW_CLUSTERS, default="all",
                     help="event level: which generated clusters the flow loss moves: all (default), or perturbative "
                     "(a perturbative constituent, the decays ClDir/ClSmr align; the others still count, unmoved)")

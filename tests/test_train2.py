@@ -851,3 +851,40 @@ def test_the_flow_loss_takes_the_energy_distance_when_asked(tmp_path) -> None:
     with pytest.raises(ValueError, match="flow_distance 'cramer'"):
         Trainer2(Settings("mem", output=str(tmp_path / "x"), threads=1, flow_distance="cramer"), EventLevel,
                  table=_labelled(300))
+
+
+def test_the_flow_loss_takes_the_means_against_every_target_event_when_asked(tmp_path) -> None:
+    """Settings.flow_distance 'mean': EventLevel.flow_loss is the sum over the charge-flow
+    statistics of |mean(generated) - mean(ref)| / ref's spread, and a training step compares its
+    batch with the statistics of every target training event, not the batch's."""
+    from hadml.blocks.ragged import gather_events
+
+    t = Trainer2(Settings("mem", output=str(tmp_path / "m"), threads=1, flow_weight=1.0, flow_distance="mean",
+                          batch_size=256), EventLevel, table=_labelled(300))
+    e = t.strategy
+    n = 60
+    ri, ev = gather_events(e.real_starts, e.real_counts, torch.arange(n))  # type: ignore[attr-defined]
+    f = e.real[ri].double()  # type: ignore[attr-defined]
+    shifted = f.clone()
+    shifted[1::3, 1:4] *= -1.0  # a third of the hadrons to the other hemisphere
+    ref = e.flow_statistics(f, ev, n)  # type: ignore[attr-defined]
+    gen = e.flow_statistics(shifted, ev, n)  # type: ignore[attr-defined]
+    want = sum(abs(float(g.mean() - r.mean())) / float(r.std()) for g, r in zip(gen, ref, strict=True))
+    got = float(e.flow_loss(shifted, ev, n, ref))  # type: ignore[attr-defined]
+    assert want > 0.1
+    assert got == pytest.approx(want, rel=1e-9)
+    t.s.flow_distance = "w1"
+    assert float(e.flow_loss(shifted, ev, n, ref)) != pytest.approx(want, rel=1e-3)  # type: ignore[attr-defined]
+    t.s.flow_distance = "mean"
+    # the step's reference: every training event's statistics (the table made once at start)
+    table = e.real_flow  # type: ignore[attr-defined]
+    seen: list[list[torch.Tensor]] = []
+    flow_loss = e.flow_loss  # type: ignore[attr-defined]
+    e.flow_loss = lambda *a: (seen.append(a[3]), flow_loss(*a))[1]  # type: ignore[attr-defined]
+    t.start_isotropic()
+    e.step(e.batches()[0])
+    assert len(seen) == 1
+    for k, r in enumerate(seen[0]):
+        whole = table[torch.isfinite(table[:, k]), k]
+        assert len(r) == len(whole) > e.batches()[0].shape[1]
+        assert torch.equal(r, whole)

@@ -268,8 +268,9 @@ class Settings:
     # constituent: the clusters Herwig's ClDir/ClSmr align, and so what makes the charge flow); the
     # others' hadrons still count in the statistics, with no gradient through them
     flow_clusters: str = "all"
-    # the flow loss's distance: "w1" (``w1_quantiles``) or "energy" (``energy_distance_1d``, whose
-    # small-batch gradient is unbiased)
+    # the flow loss's distance: "w1" (``w1_quantiles``), "energy" (``energy_distance_1d``, whose
+    # small-batch gradient is unbiased) or "mean" (|batch mean - the whole target's mean|: the means
+    # the bar judges, a gradient of constant size whose expectation vanishes only where they agree)
     flow_distance: str = "w1"
     # weight of the conditional energy score of G's directions against the starting generator's
     # (``Trainer2.start_from``): a prior that keeps G where the fitted hadrons do not constrain it
@@ -305,7 +306,7 @@ class Settings:
 
 ANCHOR_CLUSTERS = ("all", "nonperturbative")
 FLOW_CLUSTERS = ("all", "perturbative")
-FLOW_DISTANCES = ("w1", "energy")
+FLOW_DISTANCES = ("w1", "energy", "mean")
 DISC_FRAMES = ("lab", "event")
 
 
@@ -565,6 +566,9 @@ class EventLevel(Strategy):
             self.real_axes = event_axes(f64[:, 1:4], ev_all, len(real.counts)).to(torch.float32)
             if s.flow_weight > 0:
                 self.real_flow = self.flow_table(self.real, ev_all, len(real.counts), self.real_axes)
+        # "mean": the batch is compared with every target training event (its mean is no noisier)
+        self.full_flow = (self.target_flow(torch.arange(len(real.counts)))
+                          if s.flow_weight > 0 and s.flow_distance == "mean" else None)
         self.D: DeepSetsDiscriminator
         if s.pairs:
             n_ev = min(len(real.counts), 5000)
@@ -659,7 +663,8 @@ class EventLevel(Strategy):
         loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg)) + t.anchor_loss(ci, u) + t.smooth_loss(logits)
         if t.s.flow_weight > 0:
             moves = self.flow_moves[ci].repeat_interleave(2)  # hadrons 1 and 2, as in fake
-            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, self.target_flow(sel_r), moves, ax_g)
+            ref = self.full_flow if self.full_flow is not None else self.target_flow(sel_r)
+            loss_g = loss_g + t.s.flow_weight * self.flow_loss(fake, ev_g, ng, ref, moves, ax_g)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         t.opt_g.step()
@@ -718,19 +723,22 @@ class EventLevel(Strategy):
 
     def flow_loss(self, fake: torch.Tensor, ev_g: torch.Tensor, ng: int, ref: list[torch.Tensor],
                   moves: torch.Tensor | None = None, axes: torch.Tensor | None = None) -> torch.Tensor:
-        """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`; or the energy distance,
-        ``Settings.flow_distance``) between the generated
-        events of the batch and ``ref``, its target events' statistics (:meth:`target_flow`), each
-        in units of the target's standard deviation in the batch (so each statistic counts alike).
+        """Sum over :meth:`flow_statistics` of the W1 (:func:`w1_quantiles`; or, by
+        ``Settings.flow_distance``, the energy distance or the absolute difference of the means)
+        between the generated events of the batch and ``ref``, target events' statistics
+        (:meth:`target_flow`: the batch's, or for "mean" every training event's), each in units of
+        the target's standard deviation in ``ref`` (so each statistic counts alike).
         ``moves`` (a boolean per generated hadron): only those hadrons pass the loss's gradient
         (``Settings.flow_clusters``); None: all. ``axes``: the generated events' axes if known."""
         if moves is not None:
             fake = torch.where(moves[:, None], fake, fake.detach())
         gen = self.flow_statistics(fake, ev_g, ng, axes)
-        energy = self.t.s.flow_distance == "energy"
+        kind = self.t.s.flow_distance
 
         def dist(g: torch.Tensor, r: torch.Tensor) -> torch.Tensor:  # the energy distance needs two values of each
-            return energy_distance_1d(g, r) if energy and min(len(g), len(r)) >= 2 else w1_quantiles(g, r)
+            if kind == "mean" and len(g) > 0:
+                return (g.mean() - r.mean().to(g.dtype)).abs()
+            return energy_distance_1d(g, r) if kind == "energy" and min(len(g), len(r)) >= 2 else w1_quantiles(g, r)
 
         return sum((dist(g, r) / r.std().clamp_min(1e-6) for g, r in zip(gen, ref, strict=True)),
                    torch.zeros(()))
